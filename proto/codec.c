@@ -83,6 +83,9 @@ int proto_object_decode(const void *buf, size_t len, struct arena *a, struct pro
 		return STSD_CORRUPT;
 	if ((rv = check_format(m->format)) != STSD_OK)
 		return rv;
+	/* The JSON is the last field packed: a record cut anywhere lacks it or has it short. */
+	if (m->json.len == 0 || m->resource_version == 0)
+		return STSD_CORRUPT;
 	out->resource_version = m->resource_version;
 	out->uid = m->uid;
 	out->generation = m->generation;
@@ -111,8 +114,10 @@ static int claim_out(const Stsd__ClaimRecord *m, struct proto_claim *out)
 
 	if (rv != STSD_OK)
 		return rv;
-	if (m->state != STSD__CLAIM_STATE__CLAIM_STATE_HELD &&
-	    m->state != STSD__CLAIM_STATE__CLAIM_STATE_RELEASING)
+	/* revision (never 0: a Raft index) is packed last, so a cut record lacks it. */
+	if ((m->state != STSD__CLAIM_STATE__CLAIM_STATE_HELD &&
+	     m->state != STSD__CLAIM_STATE__CLAIM_STATE_RELEASING) ||
+	    m->revision == 0 || *m->pod_uid == '\0')
 		return STSD_CORRUPT;
 	out->pod_uid = m->pod_uid;
 	out->pod_name = m->pod_name;

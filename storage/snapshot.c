@@ -38,6 +38,8 @@ static void out_flush(struct out *o)
 
 static void out_write(struct out *o, const void *p, size_t len)
 {
+	if (len == 0)
+		return;
 	if (o->used + len > OUT_BUF)
 		out_flush(o);
 	if (len > OUT_BUF) {
