@@ -18,22 +18,29 @@
 #include "store.h"
 #include "util.h"
 
-#define RESOURCE    "configmaps"
-#define NS          "default"
-#define NOW         1764072000
-#define BATCH_OPS   100
-#define LIST_REPS   20
-#define PAGED_REPS  5
-#define PAGE_LIMIT  500
-#define GET_CHUNK   1000
-#define GET_MIN_NS  1000000000ull
-#define GET_MAX     1000000ull
-#define FSYNC_NS    1500000000ull
-#define FSYNC_BLOCK 4096
-#define NAME_LEN    24
-#define SIZE_MIN    128
-#define SIZE_MAX_   (1u << 20)
-#define OBJECTS_MAX 10000000
+#define RESOURCE       "configmaps"
+#define NS             "default"
+#define NOW            1764072000
+#define BATCH_OPS      100
+#define LIST_REPS      20
+#define PAGED_REPS     5
+#define PAGE_LIMIT     500
+#define GET_CHUNK      1000
+#define GET_MIN_NS     1000000000ull
+#define GET_MAX        1000000ull
+#define FSYNC_NS       1500000000ull
+#define FSYNC_BLOCK    4096
+#define NAME_LEN       24
+#define SIZE_MIN       128
+#define SIZE_MAX_      (1u << 20)
+#define OBJECTS_MAX    10000000
+#define TARGET_PUTS    100000
+#define TARGET_GETS    1000000
+#define TARGET_LIST_MS 20
+#define STR_(x)        #x
+#define STR(x)         STR_(x)
+#define JSON_HEAD \
+	"{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\"},\"data\":{\"k\":\""
 
 static const char usage[] =
     "Usage: store_bench [--dir DIR] [--objects N] [--size BYTES]\n"
@@ -52,6 +59,8 @@ struct bench {
 	const char *parent;
 	size_t objects, size;
 	char (*names)[NAME_LEN];
+	char *jsons;
+	struct store_op *ops; /* a create of every object */
 	double fsync_per_s, single_per_s, batched_per_s, gets_per_s, list_median_ms;
 	int pass, miss;
 };
@@ -74,8 +83,7 @@ static void cleanup(void)
 	tmp_dir[0] = '\0';
 }
 
-static _Noreturn void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static _Noreturn void fail(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static _Noreturn void fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -131,21 +139,16 @@ static void parse_args(int argc, char **argv, struct bench *b)
 	}
 }
 
-static void cpu_model(char *out, size_t len)
+/* The first "model name" of /proc/cpuinfo into out (256 bytes). */
+static void cpu_model(char *out)
 {
 	FILE *f = fopen("/proc/cpuinfo", "r");
 	char line[512];
 
-	snprintf(out, len, "unknown");
-	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-		char *v = strchr(line, ':');
-		if (strncmp(line, "model name", 10) != 0 || v == NULL)
-			continue;
-		v += strspn(v, ": \t");
-		v[strcspn(v, "\n")] = '\0';
-		snprintf(out, len, "%s", v);
-		break;
-	}
+	snprintf(out, 256, "unknown");
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "model name : %255[^\n]", out) == 1)
+			break;
 	if (f != NULL)
 		fclose(f);
 }
@@ -156,8 +159,7 @@ static const char *fs_name(const char *dir, char *buf, size_t len)
 		unsigned long magic;
 		const char *name;
 	} known[] = {{0xEF53, "ext2/3/4"},  {0x58465342, "xfs"},       {0x9123683E, "btrfs"},
-	             {0x01021994, "tmpfs"}, {0x794C7630, "overlayfs"}, {0x2FC12FC1, "zfs"},
-	             {0xF2F52010, "f2fs"},  {0x6969, "nfs"},           {0x65735546, "fuse"}};
+	             {0x01021994, "tmpfs"}, {0x794C7630, "overlayfs"}, {0x6969, "nfs"}};
 	struct statfs st;
 
 	if (statfs(dir, &st) != 0)
@@ -174,7 +176,7 @@ static void print_machine(const struct bench *b)
 	char cpu[256], qcpu[300], kernel[400], qkernel[450], qdir[4200], fs[32], date[32];
 	struct utsname u;
 
-	cpu_model(cpu, sizeof cpu);
+	cpu_model(cpu);
 	if (uname(&u) != 0)
 		fail("uname: %s", strerror(errno));
 	snprintf(kernel, sizeof kernel, "%s %s %s", u.sysname, u.release, u.machine);
@@ -187,36 +189,39 @@ static void print_machine(const struct bench *b)
 	       b->objects, b->size, RESOURCE, NS, BATCH_OPS);
 }
 
-static void make_names(struct bench *b)
-{
-	b->names = calloc(b->objects, sizeof *b->names);
-	if (b->names == NULL)
-		fail("out of memory for %zu names", b->objects);
-	for (size_t i = 0; i < b->objects; i++)
-		snprintf(b->names[i], NAME_LEN, "cm-%06zu", i);
-}
-
 /* A ConfigMap called name, padded through data.k to size bytes, into buf (size + 1 bytes). */
 static size_t make_json(char *buf, size_t size, const char *name)
 {
-	int n =
-	    snprintf(buf, size + 1,
-	             "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\"},"
-	             "\"data\":{\"k\":\"",
-	             name);
-	size_t len = (size_t)n, pad = size - len - 3;
+	size_t len = (size_t)snprintf(buf, size + 1, JSON_HEAD, name), pad = size - len - 3;
 
 	memset(buf + len, 'x', pad);
 	memcpy(buf + len + pad, "\"}}", 4);
 	return size;
 }
 
+/* Names, JSON and a create op for every object, built once outside the timings. */
+static void make_workload(struct bench *b)
+{
+	b->names = calloc(b->objects, sizeof *b->names);
+	b->jsons = malloc(b->objects * (b->size + 1));
+	b->ops = calloc(b->objects, sizeof *b->ops);
+	if (b->names == NULL || b->jsons == NULL || b->ops == NULL)
+		fail("out of memory for %zu objects of %zu bytes", b->objects, b->size);
+	for (size_t i = 0; i < b->objects; i++) {
+		char *json = b->jsons + i * (b->size + 1);
+		snprintf(b->names[i], NAME_LEN, "cm-%06zu", i);
+		b->ops[i] = (struct store_op){.type = STORE_OP_CREATE,
+		                              .resource = RESOURCE,
+		                              .ns = NS,
+		                              .name = b->names[i],
+		                              .json = json,
+		                              .json_len = make_json(json, b->size, b->names[i])};
+	}
+}
+
 static const char *verdict(struct bench *b, bool ok)
 {
-	if (ok)
-		b->pass++;
-	else
-		b->miss++;
+	*(ok ? &b->pass : &b->miss) += 1;
 	return ok ? "PASS" : "MISS";
 }
 
@@ -283,60 +288,25 @@ static void apply(struct store *s, uint64_t rev, const struct store_op *ops, siz
 	store_result_free(&res);
 }
 
-/* Create every object, per_batch creates per store_apply; returns the elapsed ns. */
-static uint64_t put_all(const struct bench *b, struct store *s, size_t per_batch)
+/* Create every object into a fresh store, per_txn creates per store_apply. */
+static struct store *bench_puts(struct bench *b, const char *figure, size_t per_txn)
 {
-	struct store_op *ops = calloc(per_batch, sizeof *ops);
-	char *bufs = malloc(per_batch * (b->size + 1));
-	uint64_t rev = 0, t0 = util_now_mono_ns();
+	struct store *s = open_store(figure);
+	uint64_t rev = 0, t0 = util_now_mono_ns(), el;
+	bool batched = per_txn > 1;
+	double rate, txn_rate;
 
-	if (ops == NULL || bufs == NULL)
-		fail("out of memory for a batch of %zu", per_batch);
-	for (size_t i = 0; i < b->objects; i += per_batch) {
-		size_t n = b->objects - i < per_batch ? b->objects - i : per_batch;
-		for (size_t j = 0; j < n; j++) {
-			char *json = bufs + j * (b->size + 1);
-			ops[j] = (struct store_op){.type = STORE_OP_CREATE,
-			                           .resource = RESOURCE,
-			                           .ns = NS,
-			                           .name = b->names[i + j],
-			                           .json = json,
-			                           .json_len =
-			                               make_json(json, b->size, b->names[i + j])};
-		}
-		apply(s, ++rev, ops, n);
-	}
-	t0 = util_now_mono_ns() - t0;
-	free(ops);
-	free(bufs);
-	return t0;
-}
-
-static void bench_puts_single(struct bench *b)
-{
-	struct store *s = open_store("store-single");
-	uint64_t el = put_all(b, s, 1);
-
-	store_close(s);
-	b->single_per_s = per_s(b->objects, el);
-	printf("store_bench: puts_single ops=%zu ops_per_txn=1 elapsed_ms=%.1f ops_per_s=%.0f "
-	       "mean_us=%.1f vs_fdatasync_floor=%.2f target=- result=-\n",
-	       b->objects, el / 1e6, b->single_per_s, el / 1e3 / b->objects,
-	       b->single_per_s / b->fsync_per_s);
-}
-
-static struct store *bench_puts_batched(struct bench *b)
-{
-	struct store *s = open_store("store-batched");
-	uint64_t el = put_all(b, s, BATCH_OPS);
-	bool ok;
-
-	b->batched_per_s = per_s(b->objects, el);
-	ok = b->batched_per_s >= 100000;
-	printf("store_bench: puts_batched ops=%zu ops_per_txn=%d elapsed_ms=%.1f ops_per_s=%.0f "
-	       "txn_per_s=%.0f target=>=100000 result=%s\n",
-	       b->objects, BATCH_OPS, el / 1e6, b->batched_per_s,
-	       per_s((b->objects + BATCH_OPS - 1) / BATCH_OPS, el), verdict(b, ok));
+	for (size_t i = 0; i < b->objects; i += per_txn)
+		apply(s, ++rev, b->ops + i, b->objects - i < per_txn ? b->objects - i : per_txn);
+	el = util_now_mono_ns() - t0;
+	rate = per_s(b->objects, el);
+	txn_rate = per_s(rev, el);
+	*(batched ? &b->batched_per_s : &b->single_per_s) = rate;
+	printf("store_bench: %s ops=%zu ops_per_txn=%zu elapsed_ms=%.1f ops_per_s=%.0f "
+	       "mean_op_us=%.1f txn_per_s=%.0f txn_vs_fdatasync_floor=%.2f target=%s result=%s\n",
+	       figure, b->objects, per_txn, el / 1e6, rate, el / 1e3 / b->objects, txn_rate,
+	       txn_rate / b->fsync_per_s, batched ? ">=" STR(TARGET_PUTS) : "-",
+	       batched ? verdict(b, rate >= TARGET_PUTS) : "-");
 	return s;
 }
 
@@ -372,7 +342,7 @@ static void get_one(const struct bench *b, struct store_reader *r, uint64_t *rng
 	*bytes += o.json_len;
 }
 
-/* Random gets for at least GET_MIN_NS or GET_MAX gets, in one reader or a reader per get. */
+/* Random gets until GET_MIN_NS passed or GET_MAX gets, in one reader or a reader per get. */
 static void bench_gets(struct bench *b, struct store *s, bool reader_per_get)
 {
 	struct store_reader *r = reader_per_get ? NULL : read_begin(s);
@@ -395,8 +365,9 @@ static void bench_gets(struct bench *b, struct store *s, bool reader_per_get)
 	printf("store_bench: %s gets=%llu elapsed_ms=%.1f gets_per_s=%.0f mean_ns=%.0f "
 	       "mean_json_len=%.0f target=%s result=%s\n",
 	       reader_per_get ? "gets_reader_per_get" : "gets", (unsigned long long)n, el / 1e6,
-	       rate, (double)el / n, (double)bytes / n, reader_per_get ? "-" : ">=1000000",
-	       reader_per_get ? "-" : verdict(b, rate >= 1000000));
+	       rate, (double)el / n, (double)bytes / n,
+	       reader_per_get ? "-" : ">=" STR(TARGET_GETS),
+	       reader_per_get ? "-" : verdict(b, rate >= TARGET_GETS));
 }
 
 static int sum_len(void *ud, const struct store_object *o)
@@ -405,27 +376,24 @@ static int sum_len(void *ud, const struct store_object *o)
 	return 0;
 }
 
-/* One list of every object, limit pages (0: one page), a reader per page; returns elapsed ns. */
+/* List every object in pages of limit (0: one page), a reader per page; returns elapsed ns. */
 static uint64_t list_all(const struct bench *b, struct store *s, size_t limit, size_t *pages)
 {
-	struct store_list_request req = {.resource = RESOURCE, .ns = NS, .limit = limit};
+	char token[STORE_TOKEN_MAX] = ""; /* not page.next_token: store_list clears page first */
+	struct store_list_request req = {
+	    .resource = RESOURCE, .ns = NS, .continue_token = token, .limit = limit};
 	struct store_list_page page;
-	char token[STORE_TOKEN_MAX] = "";
 	uint64_t bytes = 0, total = 0, t0 = util_now_mono_ns();
 
-	*pages = 0;
-	do {
+	for (*pages = 0; *pages == 0 || token[0] != '\0'; ++*pages) {
 		struct store_reader *r = read_begin(s);
-		int rv;
-		req.continue_token = token;
-		rv = store_list(r, &req, sum_len, &bytes, &page);
+		int rv = store_list(r, &req, sum_len, &bytes, &page);
 		store_read_end(r);
 		if (rv != STSD_OK)
 			fail("store_list: %s: %s", stsd_errname(rv), store_errmsg(s));
 		total += page.count;
-		++*pages;
 		memcpy(token, page.next_token, sizeof token);
-	} while (token[0] != '\0');
+	}
 	t0 = util_now_mono_ns() - t0;
 	if (total != b->objects)
 		fail("store_list delivered %llu objects, %zu expected", (unsigned long long)total,
@@ -440,7 +408,7 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Sort v and return its median in ms. */
+/* Sort v and return its median in ms (v[0] is then the minimum). */
 static double median_ms(uint64_t *v, size_t n)
 {
 	qsort(v, n, sizeof *v, cmp_u64);
@@ -451,32 +419,29 @@ static void bench_lists(struct bench *b, struct store *s)
 {
 	uint64_t full[LIST_REPS], paged[PAGED_REPS];
 	size_t pages = 0;
+	double paged_ms;
 
 	for (int i = 0; i < LIST_REPS; i++)
 		full[i] = list_all(b, s, 0, &pages);
 	for (int i = 0; i < PAGED_REPS; i++)
 		paged[i] = list_all(b, s, PAGE_LIMIT, &pages);
 	b->list_median_ms = median_ms(full, LIST_REPS);
-	printf("store_bench: list objects=%zu limit=0 reps=%d median_ms=%.2f min_ms=%.2f "
-	       "target=<20 result=%s\n",
-	       b->objects, LIST_REPS, b->list_median_ms, full[0] / 1e6,
-	       verdict(b, b->list_median_ms < 20.0));
-	printf("store_bench: list_paged objects=%zu limit=%d pages=%zu reps=%d median_ms=%.2f "
-	       "min_ms=%.2f target=- result=-\n",
-	       b->objects, PAGE_LIMIT, pages, PAGED_REPS, median_ms(paged, PAGED_REPS),
-	       paged[0] / 1e6);
+	paged_ms = median_ms(paged, PAGED_REPS);
+	printf("store_bench: list objects=%zu limit=0 reps=%d median_ms=%.3f min_ms=%.3f "
+	       "target=<%d result=%s\n",
+	       b->objects, LIST_REPS, b->list_median_ms, full[0] / 1e6, TARGET_LIST_MS,
+	       verdict(b, b->list_median_ms < TARGET_LIST_MS));
+	printf("store_bench: list_paged objects=%zu limit=%d pages=%zu reps=%d median_ms=%.3f "
+	       "min_ms=%.3f target=- result=-\n",
+	       b->objects, PAGE_LIMIT, pages, PAGED_REPS, paged_ms, paged[0] / 1e6);
 }
 
 static void make_tmp_dir(const char *parent)
 {
 	int n = snprintf(tmp_dir, sizeof tmp_dir, "%s/store-bench-XXXXXX", parent);
+	int e = (size_t)n >= sizeof tmp_dir ? ENAMETOOLONG : mkdtemp(tmp_dir) ? 0 : errno;
 
-	if (n < 0 || (size_t)n >= sizeof tmp_dir) {
-		tmp_dir[0] = '\0';
-		fail("--dir is too long");
-	}
-	if (mkdtemp(tmp_dir) == NULL) {
-		int e = errno;
+	if (e != 0) {
 		tmp_dir[0] = '\0';
 		fail("cannot create a temporary directory under %s: %s", parent, strerror(e));
 	}
@@ -492,19 +457,21 @@ int main(int argc, char **argv)
 	log_set_level(LOG_WARN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	make_tmp_dir(b.parent);
-	make_names(&b);
+	make_workload(&b);
 	print_machine(&b);
 	bench_fsync(&b);
-	bench_puts_single(&b);
-	s = bench_puts_batched(&b);
+	store_close(bench_puts(&b, "puts_single", 1));
+	s = bench_puts(&b, "puts_batched", BATCH_OPS);
 	bench_gets(&b, s, false);
 	bench_gets(&b, s, true);
 	bench_lists(&b, s);
 	store_close(s);
 	cleanup();
 	free(b.names);
+	free(b.jsons);
+	free(b.ops);
 	printf("store_bench: summary fdatasync_per_s=%.0f puts_single_per_s=%.0f "
-	       "puts_batched_per_s=%.0f gets_per_s=%.0f list_median_ms=%.2f pass=%d miss=%d "
+	       "puts_batched_per_s=%.0f gets_per_s=%.0f list_median_ms=%.3f pass=%d miss=%d "
 	       "elapsed_s=%.1f\n",
 	       b.fsync_per_s, b.single_per_s, b.batched_per_s, b.gets_per_s, b.list_median_ms,
 	       b.pass, b.miss, (util_now_mono_ns() - t0) / 1e9);

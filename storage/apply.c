@@ -351,12 +351,16 @@ static int run_ops(struct store *s, MDB_txn *parent, const struct store_batch *b
                    struct store_result *res)
 {
 	struct apply ap = {.s = s, .b = b};
+	struct store_op_result scratch; /* when the proposer wants no objects */
 	int rc = mdb_txn_begin(s->env, parent, 0, &ap.txn), rv = STSD_OK;
 
 	if (rc)
 		return store_mdb_err(s, rc, "begin batch");
-	for (ap.op_index = 0; ap.op_index < b->n_ops && rv == STSD_OK; ap.op_index++)
-		rv = apply_op(&ap, &b->ops[ap.op_index], &res->objects[ap.op_index]);
+	for (ap.op_index = 0; ap.op_index < b->n_ops && rv == STSD_OK; ap.op_index++) {
+		memset(&scratch, 0, sizeof scratch);
+		rv = apply_op(&ap, &b->ops[ap.op_index],
+		              res->objects ? &res->objects[ap.op_index] : &scratch);
+	}
 	if (rv != STSD_OK) {
 		mdb_txn_abort(ap.txn);
 		if (!is_typed_failure(rv))
@@ -387,14 +391,14 @@ static int apply_batch(struct store *s, MDB_txn *txn, void *ctx)
 		res->skipped = true;
 		return STSD_OK;
 	}
-	res->objects = calloc(b->n_ops ? b->n_ops : 1, sizeof *res->objects);
-	if (res->objects == NULL)
-		return store_fail(s, STSD_NOMEM, "batch results");
-	res->n_objects = b->n_ops;
+	if (b->want_objects) {
+		res->objects = calloc(b->n_ops ? b->n_ops : 1, sizeof *res->objects);
+		if (res->objects == NULL)
+			return store_fail(s, STSD_NOMEM, "batch results");
+		res->n_objects = b->n_ops;
+	}
 	if ((rv = run_ops(s, txn, b, res)) != STSD_OK)
 		return rv;
-	if (!b->want_objects)
-		free_objects(res);
 	return store_meta_put(s, txn, META_APPLIED, b->revision);
 }
 

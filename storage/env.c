@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -21,8 +22,6 @@ static _Thread_local char tls_errmsg[512];
 /* The LMDB code behind the last store_mdb_err on this thread, so that MDB_MAP_FULL from deep inside
  * a transaction function can be told apart from a full disk. */
 static _Thread_local int tls_mdb_rc;
-/* Readers open on this thread: growing the map would wait for them forever. */
-static _Thread_local int tls_readers;
 
 static const char *const table_names[TBL_COUNT] = {
     [TBL_OBJECTS] = "objects", [TBL_CHANGES] = "changes",           [TBL_CLAIMS] = "claims",
@@ -82,9 +81,45 @@ int store_mdb_err(struct store *s, int rc, const char *what)
 	return store_fail(s, code, "%s: %s", what, mdb_strerror(rc));
 }
 
-void store_reader_count(int delta)
+int store_gate_close(struct store *s, const char *what)
 {
-	tls_readers += delta;
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += s->grow_wait_ms / 1000;
+	deadline.tv_nsec += (long)(s->grow_wait_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->gate);
+	while (s->readers > 0) {
+		if (pthread_cond_timedwait(&s->idle, &s->gate, &deadline) == ETIMEDOUT &&
+		    s->readers > 0) {
+			unsigned n = s->readers;
+			pthread_mutex_unlock(&s->gate);
+			return store_fail(s, STSD_BUSY, "%s: %u reader(s) still open after %u ms",
+			                  what, n, s->grow_wait_ms);
+		}
+	}
+	return STSD_OK;
+}
+
+void store_gate_open(struct store *s)
+{
+	pthread_mutex_unlock(&s->gate);
+}
+
+void store_pool_drain(struct store *s)
+{
+	while (s->pool) {
+		struct store_reader *r = s->pool;
+		s->pool = r->next;
+		mdb_txn_abort(r->txn);
+		arena_close(&r->arena);
+		free(r);
+	}
+	s->pool_len = 0;
 }
 
 int store_open_tables(struct store *s, MDB_txn *txn)
@@ -156,7 +191,6 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
 {
 	struct store_options defaults = {0};
 	struct store *s;
-	pthread_rwlockattr_t attr;
 	int rv;
 
 	if (opts == NULL)
@@ -171,10 +205,9 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
 	s->read_only = opts->read_only;
 	s->map_size = opts->map_size ? opts->map_size : STORE_DEFAULT_MAP_SIZE;
 	s->max_map_size = opts->max_map_size;
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&s->lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	s->grow_wait_ms = opts->grow_wait_ms ? opts->grow_wait_ms : 30000;
+	pthread_mutex_init(&s->gate, NULL);
+	pthread_cond_init(&s->idle, NULL);
 	if ((rv = env_open(s)) != STSD_OK) {
 		stsd_errf(err, errlen, rv, "store: open %s: %s", dir, tls_errmsg);
 		store_close(s);
@@ -190,9 +223,11 @@ void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	store_pool_drain(s);
 	if (s->env)
 		mdb_env_close(s->env);
-	pthread_rwlock_destroy(&s->lock);
+	pthread_cond_destroy(&s->idle);
+	pthread_mutex_destroy(&s->gate);
 	free(s->dir);
 	free(s);
 }
@@ -209,24 +244,24 @@ size_t store_map_size(const struct store *s)
 	return s->map_size;
 }
 
-/* Double the map (up to max_map_size). Waits for every reader; refuses if this thread holds one. */
+/* Double the map (up to max_map_size). Waits for every reader to end (BUSY after grow_wait_ms). */
 static int grow_map(struct store *s)
 {
 	size_t next = s->map_size * 2;
-	int rc;
+	int rc, rv;
 
 	if (s->max_map_size && s->map_size >= s->max_map_size)
 		return store_fail(s, STSD_NOSPACE, "map full at its limit of %zu bytes",
 		                  s->max_map_size);
 	if (s->max_map_size && next > s->max_map_size)
 		next = s->max_map_size;
-	if (tls_readers > 0)
-		return store_fail(s, STSD_BUSY, "map full and this thread holds a reader");
-	pthread_rwlock_wrlock(&s->lock);
+	if ((rv = store_gate_close(s, "map full")) != STSD_OK)
+		return rv;
+	/* Pooled readers hold only reset transactions, which a remap leaves alone. */
 	rc = mdb_env_set_mapsize(s->env, next);
 	if (rc == 0)
 		s->map_size = next;
-	pthread_rwlock_unlock(&s->lock);
+	store_gate_open(s);
 	if (rc)
 		return store_mdb_err(s, rc, "grow map");
 	log_info("store", "event=map_grown map_size=%zu", next);
@@ -312,10 +347,10 @@ int store_env_swap(struct store *s, const char *data_file)
 	char path[PATH_MAX];
 	int rv = STSD_OK, rv2;
 
-	if (tls_readers > 0)
-		return store_fail(s, STSD_BUSY, "snapshot swap while this thread holds a reader");
 	snprintf(path, sizeof path, "%s/data.mdb", s->dir);
-	pthread_rwlock_wrlock(&s->lock);
+	if ((rv = store_gate_close(s, "snapshot swap")) != STSD_OK)
+		return rv;
+	store_pool_drain(s);
 	mdb_env_close(s->env);
 	s->env = NULL;
 	if (rename(data_file, path) != 0)
@@ -325,7 +360,7 @@ int store_env_swap(struct store *s, const char *data_file)
 		fsync_dir(s->dir);
 	/* Reopen whichever file is in place now: the new one, or the old one if rename failed. */
 	rv2 = env_open(s);
-	pthread_rwlock_unlock(&s->lock);
+	store_gate_open(s);
 	if (rv == STSD_OK && rv2 == STSD_OK)
 		log_info("store", "event=snapshot_installed dir=%s", s->dir);
 	return rv ? rv : rv2;

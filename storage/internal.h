@@ -29,13 +29,21 @@ struct store {
 	char *dir;
 	bool read_only;
 	size_t map_size, max_map_size;
-	/* Readers hold it shared; growing the map or swapping in a snapshot holds it exclusively.
+	unsigned grow_wait_ms;
+	/* The reader gate: growing the map or swapping in a snapshot needs every read transaction
+	 * ended. A mutex and a count rather than a rwlock, so that a reader may end on another
+	 * thread than the one that began it, and a thread may hold two readers without deadlocking.
 	 */
-	pthread_rwlock_t lock;
+	pthread_mutex_t gate;
+	pthread_cond_t idle;       /* broadcast when readers drops to 0 */
+	unsigned readers;          /* open readers */
+	struct store_reader *pool; /* ended readers with reset transactions, for reuse */
+	unsigned pool_len;
 };
 
 struct store_reader {
 	struct store *s;
+	struct store_reader *next; /* in the pool */
 	MDB_txn *txn;
 	uint64_t applied_index, compacted;
 	struct arena arena; /* decodes of the current item */
@@ -47,8 +55,12 @@ int store_mdb_err(struct store *s, int rc, const char *what);
 int store_fail(struct store *s, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Track readers open on the calling thread (+1 on begin, -1 on end). */
-void store_reader_count(int delta);
+/* Close the reader gate: wait (at most grow_wait_ms) until no reader is open, then return with the
+ * gate held so that no reader begins until store_gate_open. STSD_BUSY on timeout. */
+int store_gate_close(struct store *s, const char *what);
+void store_gate_open(struct store *s);
+/* Abort and free every pooled reader (gate held). */
+void store_pool_drain(struct store *s);
 
 /* Open the named tables inside txn (creating them unless read-only). */
 int store_open_tables(struct store *s, MDB_txn *txn);

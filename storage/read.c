@@ -5,17 +5,60 @@
 #include "internal.h"
 #include "util.h"
 
-int store_read_begin(struct store *s, struct store_reader **out)
-{
-	struct store_reader *r = calloc(1, sizeof *r);
-	int rc, rv;
+/* Keep up to this many ended readers (with reset transactions) for reuse. */
+#define READER_POOL_MAX 16
 
-	if (r == NULL)
-		return store_fail(s, STSD_NOMEM, "reader");
-	r->s = s;
-	arena_init(&r->arena, 8192);
-	pthread_rwlock_rdlock(&s->lock);
-	store_reader_count(1);
+/* Enter the gate and take a pooled reader, or a new one (txn NULL). */
+static struct store_reader *reader_take(struct store *s)
+{
+	struct store_reader *r;
+
+	pthread_mutex_lock(&s->gate);
+	s->readers++;
+	r = s->pool;
+	if (r) {
+		s->pool = r->next;
+		s->pool_len--;
+	}
+	pthread_mutex_unlock(&s->gate);
+	if (r == NULL && (r = calloc(1, sizeof *r)) != NULL) {
+		r->s = s;
+		arena_init(&r->arena, 8192);
+	}
+	return r;
+}
+
+/* Leave the gate, pooling r (its transaction reset) or freeing it. */
+static void reader_give(struct store *s, struct store_reader *r)
+{
+	bool pooled = false;
+
+	pthread_mutex_lock(&s->gate);
+	if (r && r->txn && s->pool_len < READER_POOL_MAX) {
+		mdb_txn_reset(r->txn);
+		arena_reset(&r->arena);
+		r->next = s->pool;
+		s->pool = r;
+		s->pool_len++;
+		pooled = true;
+	}
+	if (--s->readers == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->gate);
+	if (r && !pooled) {
+		if (r->txn)
+			mdb_txn_abort(r->txn);
+		arena_close(&r->arena);
+		free(r);
+	}
+}
+
+static int reader_txn(struct store *s, struct store_reader *r)
+{
+	int rc;
+
+	if (r->txn)
+		return mdb_txn_renew(r->txn);
 	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->txn);
 	if (rc == MDB_MAP_RESIZED && s->read_only) {
 		/* The server grew the map under an offline reader; this process has no other txn.
@@ -23,9 +66,26 @@ int store_read_begin(struct store *s, struct store_reader **out)
 		mdb_env_set_mapsize(s->env, 0);
 		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->txn);
 	}
-	if (rc) {
+	if (rc)
 		r->txn = NULL;
-		store_read_end(r);
+	return rc;
+}
+
+int store_read_begin(struct store *s, struct store_reader **out)
+{
+	struct store_reader *r = reader_take(s);
+	int rc, rv;
+
+	if (r == NULL) {
+		reader_give(s, NULL);
+		return store_fail(s, STSD_NOMEM, "reader");
+	}
+	if ((rc = reader_txn(s, r)) != 0) {
+		if (r->txn) {
+			mdb_txn_abort(r->txn);
+			r->txn = NULL;
+		}
+		reader_give(s, r);
 		return store_mdb_err(s, rc, "begin read");
 	}
 	if ((rv = store_meta_get(s, r->txn, META_APPLIED, &r->applied_index)) != STSD_OK ||
@@ -39,14 +99,8 @@ int store_read_begin(struct store *s, struct store_reader **out)
 
 void store_read_end(struct store_reader *r)
 {
-	if (r == NULL)
-		return;
-	if (r->txn)
-		mdb_txn_abort(r->txn);
-	store_reader_count(-1);
-	pthread_rwlock_unlock(&r->s->lock);
-	arena_close(&r->arena);
-	free(r);
+	if (r)
+		reader_give(r->s, r);
 }
 
 uint64_t store_reader_applied_index(const struct store_reader *r)
@@ -140,13 +194,14 @@ int store_list(struct store_reader *r, const struct store_list_request *req, sto
 	MDB_val k, v;
 	int rv, rc;
 
-	memset(page, 0, sizeof *page);
-	page->revision = r->applied_index;
 	arena_reset(&r->arena);
 	if (plen == 0)
 		return store_fail(r->s, STSD_INVALID, "invalid resource or namespace");
+	/* Before page is cleared: the token may be the previous page's next_token. */
 	if ((rv = list_start(r, req, prefix, plen, start, &slen)) != STSD_OK)
 		return rv;
+	memset(page, 0, sizeof *page);
+	page->revision = r->applied_index;
 	if ((rc = mdb_cursor_open(r->txn, r->s->dbi[TBL_OBJECTS], &cur)))
 		return store_mdb_err(r->s, rc, "list");
 	k = (MDB_val){slen, start};

@@ -30,13 +30,15 @@ struct store_reader;
 #define STORE_CLAIMS_RESOURCE "ordinalclaims"
 
 struct store_options {
-	size_t map_size;     /* initial map size in bytes; 0 = 256 MiB */
-	size_t max_map_size; /* growth stops here (STSD_NOSPACE); 0 = no limit */
-	bool read_only;      /* for offline inspection of a replica's data directory */
+	size_t map_size;       /* initial map size in bytes; 0 = 256 MiB */
+	size_t max_map_size;   /* growth stops here (STSD_NOSPACE); 0 = no limit */
+	bool read_only;        /* for offline inspection of a replica's data directory */
+	unsigned grow_wait_ms; /* how long growth waits for readers to end; 0 = 30 s */
 };
 
-/* Open (creating if needed, unless read_only) the store in directory dir. On success *out owns the
- * store until store_close. On failure err (if not NULL) says why. */
+/* Open (creating if needed, unless read_only) the store in directory dir; opts may be NULL for the
+ * defaults. On success *out owns the store until store_close. On failure err (if not NULL) says
+ * why. */
 int store_open(const char *dir, const struct store_options *opts, struct store **out, char *err,
                size_t errlen);
 /* Close the store. Every reader must have ended. */

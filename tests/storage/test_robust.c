@@ -4,6 +4,8 @@
  * values.) */
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -229,7 +232,7 @@ static void map_limit_is_an_error(void **state)
 static void reader_on_writer_thread_does_not_deadlock(void **state)
 {
 	struct fixture *f = *state;
-	struct store_options opts = {.map_size = 1 << 20};
+	struct store_options opts = {.map_size = 1 << 20, .grow_wait_ms = 100};
 	struct store_reader *r;
 	char err[256];
 	int rv, acked;
@@ -240,8 +243,66 @@ static void reader_on_writer_thread_does_not_deadlock(void **state)
 	assert_int_equal(store_read_begin(f->s, &r), STSD_OK);
 	acked = write_until_full(f, &rv);
 	assert_int_equal(rv, STSD_BUSY);
+	assert_non_null(strstr(store_errmsg(f->s), "still open"));
 	store_read_end(r);
 	check_intact(f, acked, &opts);
+}
+
+struct reader_thread {
+	struct store *s;
+	struct store_reader *handed; /* begun here, ended by the main thread */
+	volatile int phase;
+};
+
+/* Holds a reader while the main thread's write waits to grow the map, begins and ends a second one
+ * meanwhile (nested readers must not deadlock), then ends the first. Also begins one that the main
+ * thread ends (a reader may move between threads). */
+static void *reader_thread(void *arg)
+{
+	struct reader_thread *t = arg;
+	struct store_reader *a, *b;
+	struct timespec ts = {0, 50 * 1000000L};
+
+	assert_int_equal(store_read_begin(t->s, &t->handed), STSD_OK);
+	assert_int_equal(store_read_begin(t->s, &a), STSD_OK);
+	t->phase = 1;
+	nanosleep(&ts, NULL); /* the writer is now growing, or about to: either order must work */
+	assert_int_equal(store_read_begin(t->s, &b), STSD_OK);
+	store_read_end(b);
+	store_read_end(a);
+	t->phase = 2;
+	return NULL;
+}
+
+static void readers_across_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opts = {.map_size = 1 << 20};
+	struct reader_thread t = {0};
+	pthread_t th;
+	char err[256];
+	int rv;
+
+	store_close(f->s);
+	fx_rmrf(f->dir);
+	assert_int_equal(store_open(f->dir, &opts, &f->s, err, sizeof err), STSD_OK);
+	t.s = f->s;
+	assert_int_equal(pthread_create(&th, NULL, reader_thread, &t), 0);
+	while (t.phase == 0)
+		sched_yield();
+	/* The reader handed over from the other thread ends here, before the map has to grow. */
+	store_read_end(t.handed);
+	/* Grows the map several times; waits for the other thread's readers, never deadlocks. */
+	for (int i = 0; i < 400; i++) {
+		char name[32], json[4200];
+		snprintf(name, sizeof name, "cm-%d", i);
+		snprintf(json, sizeof json, "{\"data\":{\"k\":\"%4000d\"}}", i);
+		rv = fx_create(f, "configmaps", "default", name, json);
+		assert_int_equal(rv, STSD_OK);
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(t.phase, 2);
+	assert_true(store_map_size(f->s) > (size_t)1 << 20);
 }
 
 static void full_disk_is_an_error(void **state)
@@ -283,6 +344,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(map_limit_is_an_error, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(reader_on_writer_thread_does_not_deadlock, fx_setup,
 	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(readers_across_threads, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(full_disk_is_an_error, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
