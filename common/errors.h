@@ -7,20 +7,25 @@
 #define STSD_ERRORS_H
 
 /* X(name, message). The first four after OK double as typed results of a store transaction. */
-#define STSD_ERRORS(X)                        \
-	X(OK, "ok")                           \
-	X(NOTFOUND, "not found")              \
-	X(EXISTS, "already exists")           \
-	X(CONFLICT, "conflict")               \
-	X(INVALID, "invalid")                 \
-	X(EXPIRED, "revision expired")        \
-	X(NOMEM, "out of memory")             \
-	X(IO, "I/O error")                    \
-	X(NOSPACE, "no space left on device") \
-	X(CORRUPT, "corrupt data")            \
-	X(BUSY, "resource busy")              \
-	X(TOOBIG, "too big")                  \
-	X(UNSUPPORTED, "unsupported format version")
+#define STSD_ERRORS(X)                                                    \
+	X(OK, "ok")                                                       \
+	X(NOTFOUND, "not found")                                          \
+	X(EXISTS, "already exists")                                       \
+	X(CONFLICT, "conflict")                                           \
+	X(INVALID, "invalid")                                             \
+	X(EXPIRED, "revision expired")                                    \
+	X(NOMEM, "out of memory")                                         \
+	X(IO, "I/O error")                                                \
+	X(NOSPACE, "no space left on device")                             \
+	X(CORRUPT, "corrupt data")                                        \
+	X(BUSY, "resource busy")                                          \
+	X(TOOBIG, "too big")                                              \
+	X(UNSUPPORTED, "unsupported format version")                      \
+	X(NOTLEADER, "not the leader")                                    \
+	X(LEADERSHIPLOST, "leadership lost before the outcome was known") \
+	X(TIMEOUT, "timed out")                                           \
+	X(UNAVAILABLE, "no leader")                                       \
+	X(SHUTDOWN, "shutting down")
 
 enum stsd_error {
 #define STSD_ERR_ENUM(name, msg) STSD_##name,

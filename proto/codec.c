@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "pb.h"
 #include "stsd.pb-c.h"
 
 static void *arena_pb_alloc(void *data, size_t size)
@@ -17,8 +18,8 @@ static void arena_pb_free(void *data, void *ptr)
 	(void)ptr; /* released with the arena */
 }
 
-static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
-                                struct arena *a)
+ProtobufCMessage *proto_unpack(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
+                               struct arena *a)
 {
 	ProtobufCAllocator alloc = {arena_pb_alloc, arena_pb_free, a};
 
@@ -76,7 +77,7 @@ void proto_object_pack(const struct proto_object *o, void *buf)
 int proto_object_decode(const void *buf, size_t len, struct arena *a, struct proto_object *out)
 {
 	Stsd__ObjectEnvelope *m =
-	    (Stsd__ObjectEnvelope *)unpack(&stsd__object_envelope__descriptor, buf, len, a);
+	    (Stsd__ObjectEnvelope *)proto_unpack(&stsd__object_envelope__descriptor, buf, len, a);
 	int rv;
 
 	if (m == NULL)
@@ -146,7 +147,7 @@ void proto_claim_pack(const struct proto_claim *c, void *buf)
 int proto_claim_decode(const void *buf, size_t len, struct arena *a, struct proto_claim *out)
 {
 	Stsd__ClaimRecord *m =
-	    (Stsd__ClaimRecord *)unpack(&stsd__claim_record__descriptor, buf, len, a);
+	    (Stsd__ClaimRecord *)proto_unpack(&stsd__claim_record__descriptor, buf, len, a);
 
 	return m ? claim_out(m, out) : STSD_CORRUPT;
 }
@@ -190,7 +191,7 @@ void proto_change_pack(const struct proto_change *c, void *buf)
 int proto_change_decode(const void *buf, size_t len, struct arena *a, struct proto_change *out)
 {
 	Stsd__ChangeRecord *m =
-	    (Stsd__ChangeRecord *)unpack(&stsd__change_record__descriptor, buf, len, a);
+	    (Stsd__ChangeRecord *)proto_unpack(&stsd__change_record__descriptor, buf, len, a);
 	int rv;
 
 	if (m == NULL)
@@ -247,7 +248,7 @@ int proto_snapshot_header_decode(const void *buf, size_t len, struct arena *a,
                                  struct proto_snapshot_header *out)
 {
 	Stsd__SnapshotHeader *m =
-	    (Stsd__SnapshotHeader *)unpack(&stsd__snapshot_header__descriptor, buf, len, a);
+	    (Stsd__SnapshotHeader *)proto_unpack(&stsd__snapshot_header__descriptor, buf, len, a);
 	int rv;
 
 	if (m == NULL)
@@ -293,7 +294,7 @@ int proto_snapshot_record_decode(const void *buf, size_t len, struct arena *a,
                                  struct proto_snapshot_record *out)
 {
 	Stsd__SnapshotRecord *m =
-	    (Stsd__SnapshotRecord *)unpack(&stsd__snapshot_record__descriptor, buf, len, a);
+	    (Stsd__SnapshotRecord *)proto_unpack(&stsd__snapshot_record__descriptor, buf, len, a);
 
 	if (m == NULL)
 		return STSD_CORRUPT;
@@ -339,7 +340,7 @@ void proto_continue_pack(const struct proto_continue *t, void *buf)
 int proto_continue_decode(const void *buf, size_t len, struct arena *a, struct proto_continue *out)
 {
 	Stsd__ContinueToken *m =
-	    (Stsd__ContinueToken *)unpack(&stsd__continue_token__descriptor, buf, len, a);
+	    (Stsd__ContinueToken *)proto_unpack(&stsd__continue_token__descriptor, buf, len, a);
 	int rv;
 
 	if (m == NULL)

@@ -87,6 +87,56 @@ struct proto_continue {
 	uint64_t revision;
 };
 
+enum proto_op_type {
+	PROTO_OP_CREATE = 1,
+	PROTO_OP_UPDATE = 2,
+	PROTO_OP_DELETE = 3,
+	PROTO_OP_ASSERT = 4,
+	PROTO_OP_CLAIM_ACQUIRE = 5,
+	PROTO_OP_CLAIM_SET = 6,
+	PROTO_OP_CLAIM_RELEASE = 7,
+	PROTO_OP_CLAIM_ASSERT = 8,
+};
+
+/* One operation of a Raft command (mirrors storage's store_op; NULL strings are "not given"). */
+struct proto_op {
+	enum proto_op_type type;
+	const char *resource;
+	const char *ns;
+	const char *name;
+	const char *json;
+	size_t json_len;
+	const char *uid;
+	uint64_t expect_rv;
+	const char *expect_uid;
+	bool expect_absent;
+	uint32_t ordinal;
+	const char *claim_pod_uid;
+	const char *claim_pod_name;
+	const char *claim_node;
+	enum proto_claim_state claim_state;
+	const char *expect_pod_uid;
+	enum proto_claim_state expect_state;
+};
+
+/* A Raft log entry's command. */
+struct proto_command {
+	int64_t now;
+	uint64_t proposer;
+	uint64_t proposal;
+	const struct proto_op *ops;
+	size_t n_ops;
+};
+
+/* Encoding a command builds the protobuf message once (in a): size it, then pack it. */
+struct proto_command_msg;
+int proto_command_build(const struct proto_command *c, struct arena *a,
+                        struct proto_command_msg **out);
+size_t proto_command_msg_size(const struct proto_command_msg *m);
+void proto_command_msg_pack(const struct proto_command_msg *m, void *buf);
+/* Decode; out->ops is an array in a. STSD_CORRUPT for an op of unknown type or without its keys. */
+int proto_command_decode(const void *buf, size_t len, struct arena *a, struct proto_command *out);
+
 size_t proto_object_size(const struct proto_object *o);
 void proto_object_pack(const struct proto_object *o, void *buf);
 int proto_object_decode(const void *buf, size_t len, struct arena *a, struct proto_object *out);
