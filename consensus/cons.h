@@ -27,7 +27,8 @@ struct cons_options {
 	const char *api_address;  /* recorded in this replica's member record */
 	const char *raft_dir;     /* raft_uv's directory (created if missing) */
 	struct store *store;      /* applied state; owned by the caller, outlives the cons */
-	/* First start of a new cluster: every voter. Ignored when the raft directory holds a cluster. */
+	/* First start of a new cluster: every voter. Ignored when the raft directory holds a
+	 * cluster. */
 	const struct cons_peer *bootstrap;
 	size_t n_bootstrap;
 	unsigned election_timeout_ms; /* 0 = 300 */
@@ -64,7 +65,7 @@ struct cons_status {
 /* Start raft on loop: open (or bootstrap) the raft directory, restore the latest snapshot unless
  * the store already covers it, listen on the raft address. */
 int cons_start(uv_loop_t *loop, const struct cons_options *o, struct cons **out, char *err,
-	       size_t errlen);
+               size_t errlen);
 /* Stop: pending proposals and barriers complete with STSD_SHUTDOWN, then done(ud) runs once all
  * handles are closed and c is freed. */
 void cons_stop(struct cons *c, void (*done)(void *ud), void *ud);
@@ -73,8 +74,8 @@ void cons_status(struct cons *c, struct cons_status *st);
 uint64_t cons_id(const struct cons *c);
 
 /* Called on the loop thread: leader_cb(true) once this replica is leader and its election barrier
- * applied (it may then serve reads and reconcile), leader_cb(false) as soon as it is not; applied_cb
- * after every command applied to the store (watchers and reconcilers wake up on it). */
+ * applied (it may then serve reads and reconcile), leader_cb(false) as soon as it is not;
+ * applied_cb after every command applied to the store (watchers and reconcilers wake up on it). */
 typedef void (*cons_leader_cb)(void *ud, bool leader);
 typedef void (*cons_applied_cb)(void *ud, uint64_t revision);
 void cons_set_callbacks(struct cons *c, cons_leader_cb leader, cons_applied_cb applied, void *ud);
@@ -97,10 +98,10 @@ struct cons_result {
 typedef void (*cons_propose_cb)(void *ud, int rv, const struct cons_result *res);
 
 /* Replicate ops as one command; the FSM applies them all-or-nothing at the entry's index. Returns
- * STSD_NOTLEADER (not leader, or its election barrier has not applied yet: no callback), STSD_NOMEM,
- * STSD_TOOBIG; STSD_OK and cb later otherwise. The ops are copied. */
+ * STSD_NOTLEADER (not leader, or its election barrier has not applied yet: no callback),
+ * STSD_NOMEM, STSD_TOOBIG; STSD_OK and cb later otherwise. The ops are copied. */
 int cons_propose(struct cons *c, const struct store_op *ops, size_t n_ops, cons_propose_cb cb,
-		 void *ud);
+                 void *ud);
 
 /* ---- Linearizable reads ------------------------------------------------------------------- */
 
@@ -136,7 +137,7 @@ typedef void (*cons_change_cb)(void *ud, int rv);
 /* Leader only (else STSD_NOTLEADER). Add id as a non-voter, promote it to voter once it caught up,
  * and record its member record. */
 int cons_add_member(struct cons *c, uint64_t id, const char *raft_address, const char *api_address,
-		    cons_change_cb cb, void *ud);
+                    cons_change_cb cb, void *ud);
 /* Remove id from the configuration and delete its member record. */
 int cons_remove_member(struct cons *c, uint64_t id, cons_change_cb cb, void *ud);
 /* Hand leadership to id (0: the most up-to-date voter). */
@@ -144,6 +145,6 @@ int cons_transfer(struct cons *c, uint64_t id, cons_change_cb cb, void *ud);
 /* Write (or refresh) the member record of an existing configuration member: how a follower's API
  * address reaches the store (it asks the leader through the API, which calls this). */
 int cons_record_member(struct cons *c, uint64_t id, const char *raft_address,
-		       const char *api_address, cons_change_cb cb, void *ud);
+                       const char *api_address, cons_change_cb cb, void *ud);
 
 #endif

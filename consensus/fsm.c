@@ -44,7 +44,7 @@ static int apply_command(struct cons_fsm *f, uint64_t index, const struct raft_b
 	arena_reset(&f->arena);
 	if (proto_command_decode(buf->base, buf->len, &f->arena, &cmd) != STSD_OK) {
 		log_error("cons", "event=bad_command index=%llu len=%zu", (unsigned long long)index,
-			  buf->len);
+		          buf->len);
 		cmd.n_ops = 0;
 	}
 	if (cmd.n_ops && (ops = arena_alloc(&f->arena, cmd.n_ops * sizeof *ops)) == NULL)
@@ -60,7 +60,7 @@ static int apply_command(struct cons_fsm *f, uint64_t index, const struct raft_b
 	rv = store_apply(f->store, &b, &res);
 	if (rv != STSD_OK) {
 		log_error("cons", "event=apply_failed index=%llu err=%s detail=\"%s\"",
-			  (unsigned long long)index, stsd_errname(rv), store_errmsg(f->store));
+		          (unsigned long long)index, stsd_errname(rv), store_errmsg(f->store));
 		return RAFT_IOERR;
 	}
 	if (p) {
@@ -131,7 +131,7 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
 	}
 	if (rv != STSD_OK || (*bufs = raft_malloc(sizeof **bufs)) == NULL) {
 		log_error("cons", "event=snapshot_failed err=%s detail=\"%s\"", stsd_errname(rv),
-			  store_errmsg(f->store));
+		          store_errmsg(f->store));
 		raft_free(sb.b.base);
 		return RAFT_IOERR;
 	}
@@ -139,8 +139,8 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
 	*n_bufs = 1;
 	f->snapshots_taken++;
 	log_info("cons", "event=snapshot_taken raft_index=%llu bytes=%zu duration_ms=%.1f",
-		 (unsigned long long)raft_last_applied(f->raft), sb.b.len,
-		 (util_now_mono_ns() - t0) / 1e6);
+	         (unsigned long long)raft_last_applied(f->raft), sb.b.len,
+	         (util_now_mono_ns() - t0) / 1e6);
 	return 0;
 }
 
@@ -171,26 +171,27 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 	}
 	if (rv == STSD_OK && applied >= info.applied_index) {
 		f->snapshots_skipped++;
-		log_info("cons", "event=snapshot_restore_skipped snapshot_index=%llu store_index=%llu",
-			 (unsigned long long)info.applied_index, (unsigned long long)applied);
-	} else if (rv == STSD_OK && (rv = store_snapshot_import(f->store, buf->base, buf->len)) ==
-					STSD_OK) {
+		log_info("cons",
+		         "event=snapshot_restore_skipped snapshot_index=%llu store_index=%llu",
+		         (unsigned long long)info.applied_index, (unsigned long long)applied);
+	} else if (rv == STSD_OK &&
+	           (rv = store_snapshot_import(f->store, buf->base, buf->len)) == STSD_OK) {
 		f->snapshots_restored++;
 		log_info("cons", "event=snapshot_restored index=%llu objects=%llu claims=%llu",
-			 (unsigned long long)info.applied_index, (unsigned long long)info.objects,
-			 (unsigned long long)info.claims);
+		         (unsigned long long)info.applied_index, (unsigned long long)info.objects,
+		         (unsigned long long)info.claims);
 	}
 	raft_free(buf->base);
 	if (rv != STSD_OK) {
 		log_error("cons", "event=restore_failed err=%s detail=\"%s\"", stsd_errname(rv),
-			  store_errmsg(f->store));
+		          store_errmsg(f->store));
 		return RAFT_IOERR;
 	}
 	return 0;
 }
 
 void cons_fsm_init(struct cons_fsm *f, struct raft *raft, struct store *store, uint64_t id,
-		   struct cons *owner)
+                   struct cons *owner)
 {
 	memset(f, 0, sizeof *f);
 	f->raft = raft;

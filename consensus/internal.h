@@ -17,7 +17,7 @@ struct proposal {
 	uint64_t deadline_ms;
 	cons_propose_cb cb; /* NULL once answered (timeout) */
 	void *ud;
-	bool applied;            /* the FSM applied it here and filled result */
+	bool applied; /* the FSM applied it here and filled result */
 	struct store_result result;
 	uint64_t revision;
 	uint64_t started_ns;
@@ -54,10 +54,10 @@ struct cons {
 	char *raft_address, *api_address, *raft_dir;
 	unsigned propose_timeout_ms;
 
-	uv_check_t watch;  /* derives leadership changes from raft_state() after each loop turn */
-	uv_timer_t sweep;  /* expires proposals past their deadline */
-	bool stopping;     /* cons_stop was called */
-	int closing;       /* handles still to close during cons_stop */
+	uv_check_t watch; /* derives leadership changes from raft_state() after each loop turn */
+	uv_timer_t sweep; /* expires proposals past their deadline */
+	bool stopping;    /* cons_stop was called */
+	int closing;      /* handles still to close during cons_stop */
 	void (*stop_done)(void *);
 	void *stop_ud;
 
@@ -65,7 +65,8 @@ struct cons {
 	cons_applied_cb on_applied;
 	void *cb_ud;
 
-	/* Leadership as reported: raft says leader at leader_term, and the election barrier applied. */
+	/* Leadership as reported: raft says leader at leader_term, and the election barrier
+	 * applied. */
 	bool raft_leader;
 	uint64_t leader_term;
 	bool leader_ready;
@@ -86,7 +87,7 @@ struct cons {
 
 /* fsm.c */
 void cons_fsm_init(struct cons_fsm *f, struct raft *raft, struct store *store, uint64_t id,
-		   struct cons *owner);
+                   struct cons *owner);
 void cons_fsm_close(struct cons_fsm *f);
 /* propose.c */
 struct proposal *cons_pending_find(struct cons *c, uint64_t proposal_id);

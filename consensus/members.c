@@ -30,7 +30,7 @@ struct change {
 static void finish(struct change *ch, int rv)
 {
 	log_info("cons", "event=membership_change kind=%d id=%" PRIu64 " result=%s", ch->kind,
-		 ch->id, stsd_errname(rv));
+	         ch->id, stsd_errname(rv));
 	if (ch->cb)
 		ch->cb(ch->ud, rv);
 	free(ch);
@@ -125,7 +125,8 @@ static int collect_record(void *ud, const struct store_object *o)
 	struct collect *col = ud;
 	struct cons_member m, *s;
 
-	if (parse_record(o->json, o->json_len, &m) && (s = slot(col->out, &col->n, col->max, m.id))) {
+	if (parse_record(o->json, o->json_len, &m) &&
+	    (s = slot(col->out, &col->n, col->max, m.id))) {
 		snprintf(s->raft_address, sizeof s->raft_address, "%s", m.raft_address);
 		snprintf(s->api_address, sizeof s->api_address, "%s", m.api_address);
 	}
@@ -173,8 +174,8 @@ static int propose_record(struct change *ch, bool exists)
 		return cons_propose(ch->c, &op, 1, record_cb, ch);
 	}
 	obj = json_pack("{s:s,s:s,s:{s:s},s:{s:I,s:s,s:s}}", "apiVersion", "stsd.io/v1", "kind",
-			"Member", "metadata", "name", name, "spec", "id", (json_int_t)ch->id,
-			"raftAddress", ch->raft_address, "apiAddress", ch->api_address);
+	                "Member", "metadata", "name", name, "spec", "id", (json_int_t)ch->id,
+	                "raftAddress", ch->raft_address, "apiAddress", ch->api_address);
 	json = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	json_decref(obj);
 	if (json == NULL)
@@ -194,7 +195,8 @@ static void record_cb(void *ud, int rv, const struct cons_result *res)
 	if (rv == STSD_OK)
 		rv = res->status;
 	/* Raced with another writer of the same record: try once more the other way. */
-	if ((rv == STSD_EXISTS || rv == STSD_NOTFOUND) && !ch->retried && ch->kind != CHANGE_REMOVE) {
+	if ((rv == STSD_EXISTS || rv == STSD_NOTFOUND) && !ch->retried &&
+	    ch->kind != CHANGE_REMOVE) {
 		ch->retried = true;
 		if ((rv = propose_record(ch, rv == STSD_EXISTS)) == STSD_OK)
 			return;
@@ -222,7 +224,7 @@ static void write_record(struct change *ch)
 }
 
 static struct change *new_change(struct cons *c, enum change_kind kind, uint64_t id,
-				 const char *raft, const char *api, cons_change_cb cb, void *ud)
+                                 const char *raft, const char *api, cons_change_cb cb, void *ud)
 {
 	struct change *ch = calloc(1, sizeof *ch);
 
@@ -273,7 +275,7 @@ static void add_cb(struct raft_change *req, int status)
 }
 
 int cons_add_member(struct cons *c, uint64_t id, const char *raft_address, const char *api_address,
-		    cons_change_cb cb, void *ud)
+                    cons_change_cb cb, void *ud)
 {
 	struct change *ch;
 	int rv;
@@ -327,8 +329,8 @@ static void transfer_cb(struct raft_transfer *req)
 	/* The callback carries no status: success is the target leading now. */
 	raft_leader(&ch->c->raft, &leader, &addr);
 	finish(ch, (ch->id == 0 ? leader != ch->c->id && leader != 0 : leader == ch->id)
-		       ? STSD_OK
-		       : STSD_TIMEOUT);
+	               ? STSD_OK
+	               : STSD_TIMEOUT);
 }
 
 int cons_transfer(struct cons *c, uint64_t id, cons_change_cb cb, void *ud)
@@ -357,7 +359,7 @@ static void defer_cb(uv_timer_t *t)
 }
 
 int cons_record_member(struct cons *c, uint64_t id, const char *raft_address,
-		       const char *api_address, cons_change_cb cb, void *ud)
+                       const char *api_address, cons_change_cb cb, void *ud)
 {
 	struct change *ch;
 	uv_timer_t *t;
@@ -386,7 +388,7 @@ static void self_recorded(void *ud, int rv)
 
 	if (rv != STSD_OK)
 		log_warn("cons", "event=self_record_failed id=%" PRIu64 " err=%s", c->id,
-			 stsd_errname(rv));
+		         stsd_errname(rv));
 }
 
 void cons_leader_gained(struct cons *c)

@@ -93,8 +93,8 @@ static void election_barrier_cb(struct raft_barrier *req, int status)
 	}
 	c->leader_ready = true;
 	log_info("cons", "event=leader_ready id=%llu term=%llu applied=%llu",
-		 (unsigned long long)c->id, (unsigned long long)c->leader_term,
-		 (unsigned long long)raft_last_applied(&c->raft));
+	         (unsigned long long)c->id, (unsigned long long)c->leader_term,
+	         (unsigned long long)raft_last_applied(&c->raft));
 	cons_leader_gained(c);
 	if (c->on_leader)
 		c->on_leader(c->cb_ud, true);
@@ -122,7 +122,7 @@ static void leadership_lost(struct cons *c)
 	c->leader_ready = false;
 	cons_barriers_fail(c, STSD_LEADERSHIPLOST);
 	log_info("cons", "event=leadership_lost id=%llu term=%llu", (unsigned long long)c->id,
-		 (unsigned long long)c->raft.current_term);
+	         (unsigned long long)c->raft.current_term);
 	if (was_ready && c->on_leader)
 		c->on_leader(c->cb_ud, false);
 }
@@ -138,7 +138,7 @@ static void watch_cb(uv_check_t *h)
 		c->raft_leader = true;
 		c->leader_term = c->raft.current_term;
 		log_info("cons", "event=leadership_gained id=%llu term=%llu",
-			 (unsigned long long)c->id, (unsigned long long)c->leader_term);
+		         (unsigned long long)c->id, (unsigned long long)c->leader_term);
 		issue_election_barrier(c);
 	}
 }
@@ -171,17 +171,18 @@ static int bootstrap(struct cons *c, const struct cons_options *o, char *err, si
 	raft_configuration_init(&conf);
 	for (size_t i = 0; i < o->n_bootstrap && rv == 0; i++)
 		rv = raft_configuration_add(&conf, o->bootstrap[i].id, o->bootstrap[i].raft_address,
-					    RAFT_VOTER);
+		                            RAFT_VOTER);
 	if (rv == 0)
 		rv = raft_bootstrap(&c->raft, &conf);
 	raft_configuration_close(&conf);
 	if (rv == RAFT_CANTBOOTSTRAP) {
-		log_info("cons", "event=bootstrap_skipped reason=\"raft directory holds a cluster\"");
+		log_info("cons",
+		         "event=bootstrap_skipped reason=\"raft directory holds a cluster\"");
 		return STSD_OK;
 	}
 	if (rv != 0)
 		return stsd_errf(err, errlen, cons_raft_err(rv), "cons: bootstrap: %s",
-				 raft_strerror(rv));
+		                 raft_strerror(rv));
 	log_info("cons", "event=bootstrapped voters=%zu", o->n_bootstrap);
 	return STSD_OK;
 }
@@ -219,11 +220,12 @@ static int start_raft(struct cons *c, const struct cons_options *o, char *err, s
 	int rv;
 
 	if ((rv = raft_uv_tcp_init(&c->transport, c->loop)) != 0)
-		return stsd_errf(err, errlen, STSD_IO, "cons: tcp transport: %s", raft_strerror(rv));
+		return stsd_errf(err, errlen, STSD_IO, "cons: tcp transport: %s",
+		                 raft_strerror(rv));
 	if ((rv = raft_uv_init(&c->io, c->loop, c->raft_dir, &c->transport)) != 0) {
 		raft_uv_tcp_close(&c->transport);
 		return stsd_errf(err, errlen, STSD_IO, "cons: raft_uv %s: %s", c->raft_dir,
-				 c->io.errmsg);
+		                 c->io.errmsg);
 	}
 	if ((rv = raft_init(&c->raft, &c->io, &c->fsm.fsm, c->id, c->raft_address)) != 0) {
 		stsd_errf(err, errlen, STSD_IO, "cons: raft_init: %s", raft_errmsg(&c->raft));
@@ -243,13 +245,14 @@ static int start_raft(struct cons *c, const struct cons_options *o, char *err, s
 }
 
 int cons_start(uv_loop_t *loop, const struct cons_options *o, struct cons **out, char *err,
-	       size_t errlen)
+               size_t errlen)
 {
 	struct cons *c;
 	int rv;
 
 	if (o->id == 0 || !o->raft_address || !o->raft_dir || !o->store)
-		return stsd_errf(err, errlen, STSD_INVALID, "cons: id, raft address, dir, store required");
+		return stsd_errf(err, errlen, STSD_INVALID,
+		                 "cons: id, raft address, dir, store required");
 	if ((rv = make_dir(o->raft_dir, err, errlen)) != STSD_OK)
 		return rv;
 	if ((c = calloc(1, sizeof *c)) == NULL)
@@ -274,7 +277,7 @@ int cons_start(uv_loop_t *loop, const struct cons_options *o, struct cons **out,
 	c->sweep.data = c;
 	uv_timer_start(&c->sweep, cons_sweep_cb, SWEEP_MS, SWEEP_MS);
 	log_info("cons", "event=started id=%llu raft_address=%s dir=%s", (unsigned long long)c->id,
-		 c->raft_address, c->raft_dir);
+	         c->raft_address, c->raft_dir);
 	*out = c;
 	return STSD_OK;
 }

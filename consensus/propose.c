@@ -6,7 +6,8 @@
 #include "log.h"
 #include "util.h"
 
-/* Raft accepts entries of any size, but a command beyond this is a client error, not a log entry. */
+/* Raft accepts entries of any size, but a command beyond this is a client error, not a log entry.
+ */
 #define MAX_COMMAND_BYTES ((size_t)8 << 20)
 
 int cons_raft_err(int rv)
@@ -110,7 +111,7 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
 
 /* Encode ops into a raft-owned buffer. */
 static int encode(struct cons *c, uint64_t id, const struct store_op *ops, size_t n,
-		  struct raft_buffer *buf)
+                  struct raft_buffer *buf)
 {
 	struct proto_op *pops = arena_alloc(&c->arena, (n ? n : 1) * sizeof *pops);
 	struct proto_command cmd = {util_now_unix(), c->id, id, pops, n};
@@ -122,11 +123,19 @@ static int encode(struct cons *c, uint64_t id, const struct store_op *ops, size_
 		const struct store_op *s = &ops[i];
 		pops[i] = (struct proto_op){
 		    .type = (enum proto_op_type)(s->type - STORE_OP_CREATE + PROTO_OP_CREATE),
-		    .resource = s->resource, .ns = s->ns, .name = s->name, .json = s->json,
-		    .json_len = s->json_len, .uid = s->uid, .expect_rv = s->expect_rv,
-		    .expect_uid = s->expect_uid, .expect_absent = s->expect_absent,
-		    .ordinal = s->ordinal, .claim_pod_uid = s->claim.pod_uid,
-		    .claim_pod_name = s->claim.pod_name, .claim_node = s->claim.node,
+		    .resource = s->resource,
+		    .ns = s->ns,
+		    .name = s->name,
+		    .json = s->json,
+		    .json_len = s->json_len,
+		    .uid = s->uid,
+		    .expect_rv = s->expect_rv,
+		    .expect_uid = s->expect_uid,
+		    .expect_absent = s->expect_absent,
+		    .ordinal = s->ordinal,
+		    .claim_pod_uid = s->claim.pod_uid,
+		    .claim_pod_name = s->claim.pod_name,
+		    .claim_node = s->claim.node,
 		    .claim_state = (enum proto_claim_state)s->claim.state,
 		    .expect_pod_uid = s->expect_pod_uid,
 		    .expect_state = (enum proto_claim_state)s->expect_state};
@@ -143,7 +152,7 @@ static int encode(struct cons *c, uint64_t id, const struct store_op *ops, size_
 }
 
 int cons_propose(struct cons *c, const struct store_op *ops, size_t n_ops, cons_propose_cb cb,
-		 void *ud)
+                 void *ud)
 {
 	struct raft_buffer buf;
 	struct proposal *p;

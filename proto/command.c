@@ -49,14 +49,15 @@ static int op_fill(const struct proto_op *op, struct arena *a, Stsd__Op *m)
 	m->expect_state = (Stsd__ClaimState)op->expect_state;
 	/* Every given optional string must have made it into the arena. */
 	if ((op->uid && !m->uid) || (op->expect_uid && !m->expect_uid) ||
-	    (op->claim_pod_uid && !m->claim_pod_uid) || (op->claim_pod_name && !m->claim_pod_name) ||
-	    (op->claim_node && !m->claim_node) || (op->expect_pod_uid && !m->expect_pod_uid))
+	    (op->claim_pod_uid && !m->claim_pod_uid) ||
+	    (op->claim_pod_name && !m->claim_pod_name) || (op->claim_node && !m->claim_node) ||
+	    (op->expect_pod_uid && !m->expect_pod_uid))
 		return STSD_NOMEM;
 	return STSD_OK;
 }
 
 int proto_command_build(const struct proto_command *c, struct arena *a,
-			struct proto_command_msg **out)
+                        struct proto_command_msg **out)
 {
 	struct proto_command_msg *msg = arena_alloc(a, sizeof *msg);
 	Stsd__Op *ops = arena_alloc(a, (c->n_ops ? c->n_ops : 1) * sizeof *ops);
@@ -103,8 +104,9 @@ static bool valid_state(Stsd__ClaimState st)
 
 static int op_out(const Stsd__Op *m, struct proto_op *op)
 {
-	if (m->type < STSD__OP_TYPE__OP_TYPE_CREATE || m->type > STSD__OP_TYPE__OP_TYPE_CLAIM_ASSERT ||
-	    !valid_state(m->claim_state) || !valid_state(m->expect_state) || *m->name == '\0')
+	if (m->type < STSD__OP_TYPE__OP_TYPE_CREATE ||
+	    m->type > STSD__OP_TYPE__OP_TYPE_CLAIM_ASSERT || !valid_state(m->claim_state) ||
+	    !valid_state(m->expect_state) || *m->name == '\0')
 		return STSD_CORRUPT;
 	memset(op, 0, sizeof *op);
 	op->type = (enum proto_op_type)m->type;

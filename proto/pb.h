@@ -8,6 +8,6 @@
 
 /* Unpack buf with desc, allocating from a (freed with the arena). NULL if the bytes are invalid. */
 ProtobufCMessage *proto_unpack(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
-			       struct arena *a);
+                               struct arena *a);
 
 #endif

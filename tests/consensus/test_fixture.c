@@ -41,7 +41,7 @@ static void cluster_start(struct cluster *cl, unsigned n, unsigned threshold)
 	for (unsigned i = 0; i < n; i++) {
 		fx_tmpdir(cl->dirs[i], sizeof cl->dirs[i]);
 		assert_int_equal(store_open(cl->dirs[i], NULL, &cl->stores[i], err, sizeof err),
-				 STSD_OK);
+		                 STSD_OK);
 		cons_fsm_init(&cl->fsms[i], NULL, cl->stores[i], i + 1, NULL);
 		assert_int_equal(raft_fixture_grow(&cl->f, &cl->fsms[i].fsm), 0);
 		cl->fsms[i].raft = raft_fixture_get(&cl->f, i);
@@ -89,8 +89,11 @@ static void applied_cb(struct raft_apply *req, int status, void *result)
 static int propose(struct cluster *cl, unsigned i, const char *name, uint64_t *index)
 {
 	char json[128];
-	struct proto_op op = {.type = PROTO_OP_CREATE, .resource = "configmaps", .ns = "default",
-			      .name = name, .json = json};
+	struct proto_op op = {.type = PROTO_OP_CREATE,
+	                      .resource = "configmaps",
+	                      .ns = "default",
+	                      .name = name,
+	                      .json = json};
 	struct proto_command cmd = {1764072000, i + 1, ++cl->proposal, &op, 1};
 	struct proto_command_msg *m;
 	struct raft_buffer buf;
@@ -98,7 +101,8 @@ static int propose(struct cluster *cl, unsigned i, const char *name, uint64_t *i
 	struct arena a;
 	int rv;
 
-	snprintf(json, sizeof json, "{\"data\":{\"n\":\"%llu\"}}", (unsigned long long)cl->proposal);
+	snprintf(json, sizeof json, "{\"data\":{\"n\":\"%llu\"}}",
+	         (unsigned long long)cl->proposal);
 	op.json_len = strlen(json);
 	arena_init(&a, 4096);
 	assert_int_equal(proto_command_build(&cmd, &a, &m), STSD_OK);
@@ -122,18 +126,21 @@ static void dump(struct cluster *cl)
 {
 	for (unsigned i = 0; i < cl->n; i++) {
 		struct raft *r = raft_fixture_get(&cl->f, i);
-		fprintf(stderr, "# server %u alive=%d state=%d term=%llu commit=%llu applied=%llu\n", i,
-			raft_fixture_alive(&cl->f, i), raft_state(r),
-			(unsigned long long)r->current_term, (unsigned long long)r->commit_index,
-			(unsigned long long)raft_last_applied(r));
+		fprintf(stderr,
+		        "# server %u alive=%d state=%d term=%llu commit=%llu applied=%llu\n", i,
+		        raft_fixture_alive(&cl->f, i), raft_state(r),
+		        (unsigned long long)r->current_term, (unsigned long long)r->commit_index,
+		        (unsigned long long)raft_last_applied(r));
 		if (raft_state(r) == RAFT_LEADER)
 			for (unsigned j = 0; j < r->configuration.n; j++)
-				fprintf(stderr, "#   progress[%u] id=%llu state=%u next=%llu match=%llu recent=%d\n", j,
-					(unsigned long long)r->configuration.servers[j].id,
-					r->leader_state.progress[j].state,
-					(unsigned long long)r->leader_state.progress[j].next_index,
-					(unsigned long long)r->leader_state.progress[j].match_index,
-					r->leader_state.progress[j].recent_recv);
+				fprintf(
+				    stderr,
+				    "#   progress[%u] id=%llu state=%u next=%llu match=%llu recent=%d\n",
+				    j, (unsigned long long)r->configuration.servers[j].id,
+				    r->leader_state.progress[j].state,
+				    (unsigned long long)r->leader_state.progress[j].next_index,
+				    (unsigned long long)r->leader_state.progress[j].match_index,
+				    r->leader_state.progress[j].recent_recv);
 	}
 }
 
@@ -169,7 +176,8 @@ static bool live_applied(struct raft_fixture *f, void *arg)
 	struct live_applied *la = arg;
 
 	for (unsigned i = 0; i < la->cl->n; i++)
-		if (!unavailable(la->cl, i) && raft_last_applied(raft_fixture_get(f, i)) < la->index)
+		if (!unavailable(la->cl, i) &&
+		    raft_last_applied(raft_fixture_get(f, i)) < la->index)
 			return false;
 	return true;
 }
@@ -210,7 +218,7 @@ static void converge(struct cluster *cl)
 	propose(cl, l, "converge-2", &index);
 	if (!step_until_live_applied(cl, index, 30000)) {
 		fprintf(stderr, "# converge: index %llu not applied everywhere\n",
-			(unsigned long long)index);
+		        (unsigned long long)index);
 		dump(cl);
 		fail();
 	}
@@ -238,15 +246,15 @@ static void apply_index_is_raft_index(void **state)
 		snprintf(name, sizeof name, "cm-%d", i);
 		assert_int_equal(propose(&cl, 0, name, &index), 0);
 		assert_true(raft_fixture_step_until_applied(&cl.f, 3, index, 5000));
-		/* The store's applied index, and the object's resourceVersion, are the entry's index
-		 * (raft_last_applied + 1 at apply time, as RAFT-NOTES says). */
+		/* The store's applied index, and the object's resourceVersion, are the entry's
+		 * index (raft_last_applied + 1 at apply time, as RAFT-NOTES says). */
 		for (unsigned s = 0; s < 3; s++) {
 			struct fixture fx = {.s = cl.stores[s]};
 			assert_int_equal(store_applied(&cl, s), index);
 			char rv[32];
 			snprintf(rv, sizeof rv, "%llu", (unsigned long long)index);
-			assert_string_equal(fx_meta(&fx, "configmaps", "default", name, "resourceVersion"),
-					    rv);
+			assert_string_equal(
+			    fx_meta(&fx, "configmaps", "default", name, "resourceVersion"), rv);
 		}
 	}
 	converge(&cl);
@@ -272,7 +280,7 @@ static void partitioned_leader(void **state)
 	raft_fixture_saturate(&cl.f, 2, 0);
 	assert_int_equal(propose(&cl, 0, "stale", &stale), 0);
 	assert_true(raft_fixture_step_until_has_no_leader(&cl.f, 10000) ||
-		    raft_fixture_leader_index(&cl.f) != 0);
+	            raft_fixture_leader_index(&cl.f) != 0);
 	l2 = leader_of(&cl);
 	assert_int_not_equal(l2, 0);
 	assert_int_equal(propose(&cl, l2, "after", &index), 0);
@@ -382,7 +390,7 @@ static void stale_tail_is_not_counted(void **state)
 	raft_fixture_step_until_elapsed(&cl.f, 2000);
 	if (has_cm(&cl, l, "Y"))
 		fprintf(stderr, "# leader %u applied Y; 0 has it: %d, 1 has it: %d\n", l,
-			has_cm(&cl, 0, "Y"), has_cm(&cl, 1, "Y"));
+		        has_cm(&cl, 0, "Y"), has_cm(&cl, 1, "Y"));
 	/* L dies; the others decide. */
 	raft_fixture_kill(&cl.f, l);
 	for (unsigned i = 0; i < 5; i++)
@@ -446,7 +454,8 @@ static void snapshot_install(void **state)
 /* A seeded random schedule of faults and proposals. */
 static void random_schedule(void **state)
 {
-	unsigned seed = getenv("STSD_SEED") ? (unsigned)atoi(getenv("STSD_SEED")) : (unsigned)time(NULL);
+	unsigned seed =
+	    getenv("STSD_SEED") ? (unsigned)atoi(getenv("STSD_SEED")) : (unsigned)time(NULL);
 	struct cluster cl;
 	char name[32];
 
@@ -455,7 +464,8 @@ static void random_schedule(void **state)
 	srand(seed);
 	/* No snapshots here: the fixture's in-memory log truncation (ioMethodTruncate) assumes the
 	 * log starts at index 1 and overreads once a snapshot has trimmed it, which conflicting
-	 * entries after a partition trigger. snapshot_install covers snapshots without truncation. */
+	 * entries after a partition trigger. snapshot_install covers snapshots without truncation.
+	 */
 	cluster_start(&cl, 5, 0);
 	for (int step = 0; step < 400; step++) {
 		unsigned a = (unsigned)rand() % 5, b = (unsigned)rand() % 5;
@@ -496,9 +506,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(apply_index_is_raft_index), cmocka_unit_test(partitioned_leader),
-	    cmocka_unit_test(kill_and_revive),
-	    cmocka_unit_test(snapshot_install), cmocka_unit_test(stale_tail_is_not_counted),
-	    cmocka_unit_test(disk_faults), cmocka_unit_test(random_schedule),
+	    cmocka_unit_test(kill_and_revive),           cmocka_unit_test(snapshot_install),
+	    cmocka_unit_test(stale_tail_is_not_counted), cmocka_unit_test(disk_faults),
+	    cmocka_unit_test(random_schedule),
 	};
 
 	log_set_level(LOG_WARN);
