@@ -1,0 +1,521 @@
+/* client.c — the client's lifecycle, one HTTP attempt through libcurl, and failover with back-off.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "errors.h"
+#include "internal.h"
+#include "util.h"
+
+#define DEFAULT_TIMEOUT_MS     10000
+#define DEFAULT_CONNECT_MS     1000
+#define DEFAULT_DEADLINE_MS    30000
+#define DEFAULT_BACKOFF_MS     50
+#define DEFAULT_BACKOFF_MAX_MS 1000
+
+/* What the caller asked for, as client_request received it. */
+struct request {
+	const char *method;
+	const char *path;
+	const void *body;
+	size_t len;
+	const char *content_type;
+};
+
+/* The body and headers of one attempt as libcurl delivers them. */
+struct sink {
+	struct client_response *resp;
+	size_t cap;
+	bool toobig;
+	bool nomem;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rv;
+
+/* curl_global_init is not thread-safe in every libcurl build: run it once for the process. */
+static void global_init(void)
+{
+	global_rv = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int client_errorf(struct client *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->errmsg, sizeof c->errmsg, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static char *dup_or_null(const char *s, bool *nomem)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*nomem = true;
+	return d;
+}
+
+static long or_default(long v, long def)
+{
+	return v > 0 ? v : def;
+}
+
+/* Copy opts (or the defaults) into c; false on allocation failure. */
+static bool set_options(struct client *c, const struct client_options *opts)
+{
+	static const struct client_options none;
+	bool nomem = false;
+
+	opts = opts != NULL ? opts : &none;
+	c->opts.timeout_ms = or_default(opts->timeout_ms, DEFAULT_TIMEOUT_MS);
+	c->opts.connect_timeout_ms = or_default(opts->connect_timeout_ms, DEFAULT_CONNECT_MS);
+	c->opts.deadline_ms = or_default(opts->deadline_ms, DEFAULT_DEADLINE_MS);
+	c->opts.backoff_ms = or_default(opts->backoff_ms, DEFAULT_BACKOFF_MS);
+	c->opts.backoff_max_ms = or_default(opts->backoff_max_ms, DEFAULT_BACKOFF_MAX_MS);
+	c->opts.max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 0;
+	c->opts.ca_file = dup_or_null(opts->ca_file, &nomem);
+	c->opts.cert_file = dup_or_null(opts->cert_file, &nomem);
+	c->opts.key_file = dup_or_null(opts->key_file, &nomem);
+	c->opts.token = dup_or_null(opts->token, &nomem);
+	return !nomem;
+}
+
+/* "host:port" -> "http://host:port"; drops trailing slashes. NULL on allocation failure. */
+static char *normalize_url(const char *url)
+{
+	const char *scheme = strstr(url, "://") != NULL ? "" : "http://";
+	size_t len = strlen(url);
+	char *out;
+
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	if ((out = malloc(strlen(scheme) + len + 1)) == NULL)
+		return NULL;
+	sprintf(out, "%s%.*s", scheme, (int)len, url);
+	return out;
+}
+
+static int set_urls(struct client *c, const char *const *urls, size_t n, char *err, size_t errlen)
+{
+	if ((c->urls = calloc(n, sizeof *c->urls)) == NULL)
+		return STSD_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (urls[i] == NULL || urls[i][0] == '\0')
+			return stsd_errf(err, errlen, STSD_INVALID, "client: URL %zu is empty",
+			                 i + 1);
+		if ((c->urls[i] = normalize_url(urls[i])) == NULL)
+			return STSD_NOMEM;
+		c->n_urls = i + 1;
+	}
+	return STSD_OK;
+}
+
+int client_create(const char *const *urls, size_t n, const struct client_options *opts,
+                  struct client **out, char *err, size_t errlen)
+{
+	struct client *c;
+	int rv;
+
+	if (n == 0)
+		return stsd_errf(err, errlen, STSD_INVALID, "client: no server URL");
+	pthread_once(&global_once, global_init);
+	if (global_rv != CURLE_OK)
+		return stsd_errf(err, errlen, STSD_NOMEM, "client: curl_global_init: %s",
+		                 curl_easy_strerror(global_rv));
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return stsd_errf(err, errlen, STSD_NOMEM, "client: out of memory");
+	if ((rv = set_urls(c, urls, n, err, errlen)) != STSD_OK ||
+	    (rv = set_options(c, opts) ? STSD_OK : STSD_NOMEM) != STSD_OK ||
+	    (rv = (c->curl = curl_easy_init()) != NULL ? STSD_OK : STSD_NOMEM) != STSD_OK) {
+		if (rv == STSD_NOMEM)
+			stsd_errf(err, errlen, rv, "client: out of memory");
+		client_destroy(c);
+		return rv;
+	}
+	*out = c;
+	return STSD_OK;
+}
+
+void client_destroy(struct client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->curl != NULL)
+		curl_easy_cleanup(c->curl);
+	for (size_t i = 0; i < c->n_urls; i++)
+		free(c->urls[i]);
+	free(c->urls);
+	free((char *)c->opts.ca_file);
+	free((char *)c->opts.cert_file);
+	free((char *)c->opts.key_file);
+	free((char *)c->opts.token);
+	free(c);
+}
+
+const char *client_errmsg(const struct client *c)
+{
+	return c->errmsg;
+}
+
+const char *client_current_url(const struct client *c)
+{
+	return c->urls[c->current];
+}
+
+void client_response_free(struct client_response *resp)
+{
+	free(resp->body);
+	memset(resp, 0, sizeof *resp);
+	resp->retry_after = -1;
+}
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct sink *s = ud;
+	struct client_response *r = s->resp;
+	size_t n = size * nmemb, cap = s->cap;
+	char *p;
+
+	if (r->body_len + n > CLIENT_MAX_BODY) {
+		s->toobig = true;
+		return 0;
+	}
+	while (r->body_len + n + 1 > cap)
+		cap = cap == 0 ? 4096 : 2 * cap;
+	if (cap != s->cap) {
+		if ((p = realloc(r->body, cap)) == NULL) {
+			s->nomem = true;
+			return 0;
+		}
+		r->body = p;
+		s->cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, n);
+	r->body_len += n;
+	return n;
+}
+
+/* The value of header line `line` when it is header `name`, trimmed into out; false otherwise. */
+static bool header_value(const char *line, size_t n, const char *name, char *out, size_t len)
+{
+	size_t k = strlen(name);
+
+	if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
+		return false;
+	line += k + 1;
+	n -= k + 1;
+	while (n > 0 && isspace((unsigned char)*line))
+		line++, n--;
+	while (n > 0 && isspace((unsigned char)line[n - 1]))
+		n--;
+	snprintf(out, len, "%.*s", (int)n, line);
+	return true;
+}
+
+static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
+{
+	struct client_response *r = ((struct sink *)ud)->resp;
+	size_t n = size * nmemb;
+	char value[32], *end;
+
+	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) { /* a new response (after 100 Continue) */
+		r->content_type[0] = '\0';
+		r->retry_after = -1;
+	} else if (header_value(line, n, "Retry-After", value, sizeof value)) {
+		long v = strtol(value, &end, 10);
+		r->retry_after = end != value && *end == '\0' && v >= 0 ? v : -1;
+	} else {
+		header_value(line, n, "Content-Type", r->content_type, sizeof r->content_type);
+	}
+	return n;
+}
+
+static bool append(struct curl_slist **h, const char *line)
+{
+	struct curl_slist *next = curl_slist_append(*h, line);
+
+	if (next == NULL)
+		return false;
+	*h = next;
+	return true;
+}
+
+/* TLS material and the bearer token, when configured. The only place credentials are applied. */
+static int set_credentials(struct client *c, struct curl_slist **headers)
+{
+	char auth[4096];
+
+	if (c->opts.ca_file != NULL)
+		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->opts.ca_file);
+	if (c->opts.cert_file != NULL)
+		curl_easy_setopt(c->curl, CURLOPT_SSLCERT, c->opts.cert_file);
+	if (c->opts.key_file != NULL)
+		curl_easy_setopt(c->curl, CURLOPT_SSLKEY, c->opts.key_file);
+	if (c->opts.token == NULL)
+		return STSD_OK;
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->opts.token);
+	return append(headers, auth) ? STSD_OK : STSD_NOMEM;
+}
+
+/* Request headers: Content-Type (or none: curl would send a form type), no Expect: 100-continue
+ * (an extra round trip for bodies over 1 KiB). NULL on allocation failure. */
+static struct curl_slist *make_headers(const char *content_type)
+{
+	struct curl_slist *h = NULL;
+	char ct[256];
+
+	snprintf(ct, sizeof ct, "Content-Type:%s%s", content_type != NULL ? " " : "",
+	         content_type != NULL ? content_type : "");
+	if (!append(&h, ct) || !append(&h, "Expect:") ||
+	    !append(&h, "Accept: application/json, */*")) {
+		curl_slist_free_all(h);
+		return NULL;
+	}
+	return h;
+}
+
+static void set_method(CURL *curl, const struct request *q)
+{
+	const char *method = q->method;
+	size_t len = q->len;
+
+	if (strcmp(method, "GET") == 0 && len == 0) {
+		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+		return;
+	}
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+	    strcmp(method, "PATCH") == 0) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, len > 0 ? q->body : "");
+	}
+}
+
+/* Options of one attempt at url within timeout_ms. curl_easy_reset keeps the connection cache. */
+static int set_transfer(struct client *c, const char *url, long timeout_ms, struct sink *s,
+                        struct curl_slist **headers)
+{
+	CURL *curl = c->curl;
+
+	curl_easy_reset(curl);
+	if (set_credentials(c, headers) != STSD_OK)
+		return STSD_NOMEM;
+	c->curl_err[0] = '\0';
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, c->curl_err);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+	                 c->opts.connect_timeout_ms < timeout_ms ? c->opts.connect_timeout_ms
+	                                                         : timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "stsd-client/" STSD_VERSION);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, *headers);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, s);
+	return STSD_OK;
+}
+
+/* The body as a NUL-terminated string, "" when there was none. */
+static int finish_body(struct client_response *r)
+{
+	if (r->body == NULL && (r->body = malloc(1)) == NULL)
+		return STSD_NOMEM;
+	r->body[r->body_len] = '\0';
+	return STSD_OK;
+}
+
+/* What a finished curl_easy_perform means: 0 with *retry false for an answer to keep, 0 with
+ * *retry true for a failure worth another replica (reason in errmsg), or a fatal code. */
+static int judge(struct client *c, CURLcode cc, const char *base, struct sink *s, bool *retry)
+{
+	struct client_response *r = s->resp;
+
+	*retry = false;
+	if (s->nomem || cc == CURLE_OUT_OF_MEMORY)
+		return client_errorf(c, STSD_NOMEM, "%s: out of memory", base);
+	if (s->toobig)
+		return client_errorf(c, STSD_TOOBIG, "%s: response over %lu bytes", base,
+		                     CLIENT_MAX_BODY);
+	if (cc != CURLE_OK) {
+		*retry = true;
+		return client_errorf(c, STSD_OK, "%s: %s", base,
+		                     c->curl_err[0] != '\0' ? c->curl_err : curl_easy_strerror(cc));
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	*retry = r->status == 503;
+	if (*retry)
+		client_errorf(c, STSD_OK, "%s: 503 Service Unavailable", base);
+	return finish_body(r);
+}
+
+/* One attempt at the current replica. */
+static int attempt(struct client *c, const struct request *q, long timeout_ms,
+                   struct client_response *r, bool *retry)
+{
+	const char *base = c->urls[c->current];
+	struct sink s = {.resp = r};
+	struct curl_slist *headers;
+	char *url;
+	int rv;
+
+	client_response_free(r);
+	r->base_url = base;
+	if ((url = malloc(strlen(base) + strlen(q->path) + 1)) == NULL ||
+	    (headers = make_headers(q->content_type)) == NULL) {
+		free(url);
+		return client_errorf(c, STSD_NOMEM, "%s: out of memory", base);
+	}
+	sprintf(url, "%s%s", base, q->path);
+	if (set_transfer(c, url, timeout_ms, &s, &headers) == STSD_OK) {
+		set_method(c->curl, q);
+		rv = judge(c, curl_easy_perform(c->curl), base, &s, retry);
+	} else {
+		rv = client_errorf(c, STSD_NOMEM, "%s: out of memory", base);
+	}
+	curl_slist_free_all(headers);
+	free(url);
+	if (rv != STSD_OK || (*retry && r->status != 503))
+		client_response_free(r);
+	return rv;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static long remaining_ms(uint64_t deadline)
+{
+	uint64_t now = util_now_mono_ms();
+
+	return now >= deadline ? 0 : (long)(deadline - now);
+}
+
+/* The timeout of the next attempt: the configured one, or what is left before the deadline (at
+ * least 1 ms: 0 would mean none to libcurl). */
+static long attempt_timeout(const struct client *c, uint64_t deadline)
+{
+	long left = remaining_ms(deadline);
+
+	left = left > 0 ? left : 1;
+	return c->opts.timeout_ms < left ? c->opts.timeout_ms : left;
+}
+
+static int check_request(struct client *c, const struct request *q)
+{
+	const char *method = q->method, *path = q->path;
+
+	if (path == NULL || path[0] != '/')
+		return client_errorf(c, STSD_INVALID, "client: path '%s' does not start with '/'",
+		                     path != NULL ? path : "(null)");
+	if (method == NULL || method[0] == '\0' ||
+	    strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method))
+		return client_errorf(c, STSD_INVALID, "client: bad method '%s'",
+		                     method != NULL ? method : "(null)");
+	if (q->len > 0 && q->body == NULL)
+		return client_errorf(c, STSD_INVALID, "client: %zu bytes of NULL body", q->len);
+	return STSD_OK;
+}
+
+/* Back-off state across the attempts of one request. */
+struct retry {
+	int attempts;
+	size_t failed_in_round;
+	long backoff_ms;
+};
+
+/* After a failed attempt: move to the next replica, and wait once every replica has failed in
+ * this round (at least a 503's Retry-After, capped). False when no attempt is left. */
+static bool next_attempt(struct client *c, struct retry *rt, long retry_after, uint64_t deadline)
+{
+	long wait;
+
+	if (c->opts.max_attempts > 0 && rt->attempts >= c->opts.max_attempts)
+		return false;
+	c->current = (c->current + 1) % c->n_urls;
+	if (++rt->failed_in_round < c->n_urls)
+		return remaining_ms(deadline) > 0;
+	rt->failed_in_round = 0;
+	wait = rt->backoff_ms;
+	if (retry_after > 0 && retry_after * 1000 > wait)
+		wait = retry_after * 1000;
+	wait = wait < c->opts.backoff_max_ms ? wait : c->opts.backoff_max_ms;
+	wait = wait < remaining_ms(deadline) ? wait : remaining_ms(deadline);
+	sleep_ms(wait);
+	rt->backoff_ms = rt->backoff_ms * 2 < c->opts.backoff_max_ms ? rt->backoff_ms * 2
+	                                                             : c->opts.backoff_max_ms;
+	return remaining_ms(deadline) > 0;
+}
+
+static int no_answer(struct client *c, const struct request *q, const struct retry *rt,
+                     uint64_t start, uint64_t deadline)
+{
+	char last[sizeof c->errmsg];
+
+	snprintf(last, sizeof last, "%s", c->errmsg);
+	return client_errorf(c, remaining_ms(deadline) == 0 ? STSD_TIMEOUT : STSD_IO,
+	                     "%s %s: no answer from %zu server(s) in %d attempt(s) over %llu ms; "
+	                     "last: %s",
+	                     q->method, q->path, c->n_urls, rt->attempts,
+	                     (unsigned long long)(util_now_mono_ms() - start), last);
+}
+
+int client_request(struct client *c, const char *method, const char *path, const void *body,
+                   size_t len, const char *content_type, struct client_response *resp)
+{
+	const struct request q = {method, path, body, len, content_type};
+	uint64_t start = util_now_mono_ms(), deadline = start + (uint64_t)c->opts.deadline_ms;
+	struct client_response r = {.retry_after = -1}, held = {.retry_after = -1};
+	struct retry rt = {.backoff_ms = c->opts.backoff_ms};
+	bool retry;
+	int rv;
+
+	memset(resp, 0, sizeof *resp);
+	resp->retry_after = -1;
+	c->errmsg[0] = '\0';
+	if ((rv = check_request(c, &q)) != STSD_OK)
+		return rv;
+	do {
+		rt.attempts++;
+		rv = attempt(c, &q, attempt_timeout(c, deadline), &r, &retry);
+		if (rv != STSD_OK || !retry)
+			break;
+		if (r.status == 503) { /* kept in case no replica answers better */
+			client_response_free(&held);
+			held = r;
+			memset(&r, 0, sizeof r);
+		}
+	} while (next_attempt(c, &rt, held.retry_after, deadline));
+	if (rv == STSD_OK && !retry) {
+		client_response_free(&held);
+		*resp = r;
+		return STSD_OK;
+	}
+	if (rv == STSD_OK && held.status == 503) {
+		*resp = held;
+		return STSD_OK;
+	}
+	client_response_free(&held);
+	return rv != STSD_OK ? rv : no_answer(c, &q, &rt, start, deadline);
+}
