@@ -10,6 +10,8 @@ static const char usage[] =
     "The admin command of stsd, a highly available StatefulSet control plane.\n"
     "\n"
     "Commands:\n"
+    "  dev up|down|restart --dir DIR     a local cluster of stsd replicas for development\n"
+    "  members [add|remove|transfer]     list or change the Raft members of a cluster\n"
     "  inspect DATA_DIR [-o text|json]   print what a replica's store holds, without a server\n"
     "  version                           print the version\n"
     "\n"
@@ -23,6 +25,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"dev", stsctl_dev},
+    {"members", stsctl_members},
     {"inspect", stsctl_inspect},
 };
 

@@ -4,5 +4,7 @@
 #define STSCTL_H
 
 int stsctl_inspect(int argc, char **argv);
+int stsctl_dev(int argc, char **argv);
+int stsctl_members(int argc, char **argv);
 
 #endif
