@@ -19,6 +19,12 @@ stsd_require(libprotobuf-c libprotobuf-c-dev)
 stsd_require(gnutls libgnutls28-dev)
 stsd_require(libuv libuv1-dev)
 stsd_require(raft libraft-dev)
+# Link libraft statically: the Debian shared library is stripped of its internal symbols, the
+# archive keeps them, so sanitizer and gdb backtraces inside raft name their functions.
+find_library(RAFT_STATIC_LIB NAMES libraft.a HINTS ${raft_LIBDIR} REQUIRED)
+add_library(stsd_raft INTERFACE)
+target_include_directories(stsd_raft INTERFACE ${raft_INCLUDE_DIRS})
+target_link_libraries(stsd_raft INTERFACE ${RAFT_STATIC_LIB} PkgConfig::libuv PkgConfig::liblz4)
 stsd_require(liblz4 liblz4-dev)
 stsd_require(libfyaml libfyaml-dev)
 stsd_require(libmicrohttpd libmicrohttpd-dev)

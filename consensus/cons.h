@@ -60,6 +60,7 @@ struct cons_status {
 	bool ready;
 	bool voter;
 	uint64_t snapshots_taken, snapshots_restored, snapshots_skipped;
+	uint64_t proposals, entries; /* proposals accepted here, log entries they went out in */
 };
 
 /* Start raft on loop: open (or bootstrap) the raft directory, restore the latest snapshot unless
@@ -94,14 +95,28 @@ struct cons_result {
 };
 
 /* rv is STSD_OK (see res), STSD_LEADERSHIPLOST or STSD_TIMEOUT (the outcome is unknown: the
- * command may still commit), or STSD_SHUTDOWN. */
+ * command may still commit), STSD_NOTLEADER (leadership was lost before the command went out:
+ * it was not applied), or STSD_SHUTDOWN. */
 typedef void (*cons_propose_cb)(void *ud, int rv, const struct cons_result *res);
 
-/* Replicate ops as one command; the FSM applies them all-or-nothing at the entry's index. Returns
+/* Replicate ops as one command; the FSM applies them all-or-nothing at the entry's index.
+ * Commands proposed during one loop turn go out together in one log entry (group commit): they
+ * share its index as their revision, each all-or-nothing on its own. Returns
  * STSD_NOTLEADER (not leader, or its election barrier has not applied yet: no callback),
  * STSD_NOMEM, STSD_TOOBIG; STSD_OK and cb later otherwise. The ops are copied. */
 int cons_propose(struct cons *c, const struct store_op *ops, size_t n_ops, cons_propose_cb cb,
                  void *ud);
+
+/* Commit latency of this replica's proposals (submission to apply), for /metrics: a Prometheus
+ * histogram with these upper bounds in seconds (buckets are not cumulative here). */
+#define CONS_LATENCY_BUCKETS 12
+extern const double cons_latency_bounds[CONS_LATENCY_BUCKETS];
+struct cons_latency {
+	uint64_t buckets[CONS_LATENCY_BUCKETS + 1]; /* the last one: above every bound */
+	uint64_t count;
+	double sum_seconds;
+};
+void cons_get_latency(const struct cons *c, struct cons_latency *out);
 
 /* ---- Linearizable reads ------------------------------------------------------------------- */
 

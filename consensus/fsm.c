@@ -29,46 +29,72 @@ static void op_to_store(const struct proto_op *p, struct store_op *s)
 	s->expect_state = (enum store_claim_state)p->expect_state;
 }
 
-/* Apply one committed command at index. A command that does not decode is applied as an empty
- * batch on every replica alike (so the applied index still moves); only store I/O errors are
- * fatal for the state machine. */
-static int apply_command(struct cons_fsm *f, uint64_t index, const struct raft_buffer *buf)
+/* The batches of an entry's commands, and the proposals of ours among them. */
+static int prepare_batches(struct cons_fsm *f, uint64_t index, const struct proto_command *cmds,
+                           size_t n, struct store_batch *b, struct proposal **props)
 {
-	struct proto_command cmd = {0};
-	struct store_op *ops = NULL;
-	struct store_batch b = {.revision = index};
-	struct store_result res;
-	struct proposal *p = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct store_op *ops = NULL;
+		if (cmds[i].n_ops &&
+		    (ops = arena_alloc(&f->arena, cmds[i].n_ops * sizeof *ops)) == NULL)
+			return RAFT_NOMEM;
+		for (size_t k = 0; k < cmds[i].n_ops; k++)
+			op_to_store(&cmds[i].ops[k], &ops[k]);
+		props[i] = f->owner && cmds[i].proposer == f->id
+		               ? cons_pending_find(f->owner, cmds[i].proposal)
+		               : NULL;
+		b[i] =
+		    (struct store_batch){.revision = index,
+		                         .now = cmds[i].now,
+		                         .ops = ops,
+		                         .n_ops = cmds[i].n_ops,
+		                         .want_objects = props[i] != NULL && props[i]->cb != NULL};
+	}
+	return 0;
+}
+
+/* Apply one committed entry at index: its commands in one store transaction, each all-or-nothing.
+ * An entry that does not decode is applied as an empty batch on every replica alike (so the
+ * applied index still moves); only store I/O errors are fatal for the state machine. */
+static int apply_entry(struct cons_fsm *f, uint64_t index, const struct raft_buffer *buf)
+{
+	static const struct proto_command empty = {0};
+	const struct proto_command *cmds = &empty;
+	struct proto_command *decoded;
+	struct store_batch *b;
+	struct store_result *res;
+	struct proposal **props;
+	const void *payload;
+	size_t len, n = 1;
 	int rv;
 
 	arena_reset(&f->arena);
-	if (proto_command_decode(buf->base, buf->len, &f->arena, &cmd) != STSD_OK) {
-		log_error("cons", "event=bad_command index=%llu len=%zu", (unsigned long long)index,
+	if (cons_entry_payload(buf->base, buf->len, &payload, &len) != STSD_OK ||
+	    proto_entry_decode(payload, len, &f->arena, &decoded, &n) != STSD_OK || n == 0) {
+		log_error("cons", "event=bad_entry index=%llu len=%zu", (unsigned long long)index,
 		          buf->len);
-		cmd.n_ops = 0;
+		n = 1;
+	} else {
+		cmds = decoded;
 	}
-	if (cmd.n_ops && (ops = arena_alloc(&f->arena, cmd.n_ops * sizeof *ops)) == NULL)
+	b = arena_alloc(&f->arena, n * sizeof *b);
+	res = arena_alloc(&f->arena, n * sizeof *res);
+	props = arena_alloc(&f->arena, n * sizeof *props);
+	if (!b || !res || !props || prepare_batches(f, index, cmds, n, b, props) != 0)
 		return RAFT_NOMEM;
-	for (size_t i = 0; i < cmd.n_ops; i++)
-		op_to_store(&cmd.ops[i], &ops[i]);
-	if (f->owner && cmd.proposer == f->id)
-		p = cons_pending_find(f->owner, cmd.proposal);
-	b.now = cmd.now;
-	b.ops = ops;
-	b.n_ops = cmd.n_ops;
-	b.want_objects = p != NULL && p->cb != NULL;
-	rv = store_apply(f->store, &b, &res);
-	if (rv != STSD_OK) {
+	if ((rv = store_apply_many(f->store, b, n, res)) != STSD_OK) {
 		log_error("cons", "event=apply_failed index=%llu err=%s detail=\"%s\"",
 		          (unsigned long long)index, stsd_errname(rv), store_errmsg(f->store));
 		return RAFT_IOERR;
 	}
-	if (p) {
-		p->result = res;
-		p->applied = true;
-		p->revision = index;
-	} else {
-		store_result_free(&res);
+	for (size_t i = 0; i < n; i++) {
+		if (props[i] == NULL) {
+			store_result_free(&res[i]);
+			continue;
+		}
+		props[i]->result = res[i];
+		props[i]->applied = true;
+		props[i]->revision = index;
 	}
 	return 0;
 }
@@ -79,7 +105,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
 	/* raft 0.15 does not pass the index: it is the one after the last applied (pinned by
 	 * tests/consensus/test_fixture.c). */
 	uint64_t index = raft_last_applied(f->raft) + 1;
-	int rv = apply_command(f, index, buf);
+	int rv = apply_entry(f, index, buf);
 
 	*result = NULL; /* results travel through the proposal, which followers do not have */
 	if (rv == 0 && f->owner && f->owner->on_applied)

@@ -9,9 +9,8 @@
 #include "errors.h"
 #include "proto.h"
 
-/* A proposal from cons_propose until raft's apply callback. */
+/* A proposal from cons_propose until its entry's apply callback (or until stop). */
 struct proposal {
-	struct raft_apply req;
 	struct cons *c;
 	uint64_t id;
 	uint64_t deadline_ms;
@@ -21,7 +20,18 @@ struct proposal {
 	struct store_result result;
 	uint64_t revision;
 	uint64_t started_ns;
+	char *cmd; /* the encoded command, until its entry is built */
+	size_t cmd_len;
 	struct proposal *prev, *next; /* pending list, in submission order */
+	struct proposal *queue_next;  /* proposals not yet in an entry */
+};
+
+/* The proposals that went out in one log entry. */
+struct group {
+	struct raft_apply req;
+	struct cons *c;
+	size_t n;
+	struct proposal *props[];
 };
 
 /* A waiter of a shared barrier. */
@@ -73,9 +83,12 @@ struct cons {
 	struct raft_barrier election_barrier;
 	bool election_barrier_pending;
 
-	/* Proposals. */
+	/* Proposals: every unanswered one is pending; those not yet in an entry are also queued,
+	 * and go out together at the end of the loop turn (group commit). */
 	uint64_t next_proposal;
 	struct proposal *pending_head, *pending_tail;
+	struct proposal *queue_head, *queue_tail;
+	uv_prepare_t flush; /* sends what the timers queued before the loop polls */
 
 	/* Shared read barriers: one in flight, waiters for it and for the next one. */
 	struct raft_barrier read_barrier;
@@ -83,8 +96,26 @@ struct cons {
 	struct barrier_waiter *in_flight, *queued;
 
 	struct arena arena; /* proposal encodes */
+	struct cons_latency latency;
+	uint64_t proposals, groups; /* proposals accepted, entries they went out in */
 };
 
+/* entry.c: a command inside a log entry, padded to 8 bytes. The payload goes at offset 8. */
+#define CONS_ENTRY_HEADER 8
+size_t cons_entry_size(size_t payload);
+void cons_entry_frame(void *buf, size_t payload);
+int cons_entry_payload(const void *buf, size_t len, const void **payload, size_t *payload_len);
+/* A command beyond this is a client error, not a log entry; an entry gathers commands up to
+ * CONS_MAX_ENTRY bytes or CONS_MAX_GROUP commands. */
+#define CONS_MAX_COMMAND ((size_t)8 << 20)
+#define CONS_MAX_ENTRY   ((size_t)4 << 20)
+#define CONS_MAX_GROUP   1024
+/* Encode ops as a command (proposer, proposal id, now) into *out (malloc'd, *len bytes); the
+ * encoding's scratch comes from a. STSD_TOOBIG beyond CONS_MAX_COMMAND, STSD_NOMEM. */
+int cons_command_encode(uint64_t proposer, uint64_t id, int64_t now, const struct store_op *ops,
+                        size_t n, struct arena *a, char **out, size_t *len);
+/* One framed log entry (raft-owned buffer) holding n encoded commands. */
+int cons_entry_build(char *const *cmds, const size_t *lens, size_t n, struct raft_buffer *buf);
 /* fsm.c */
 void cons_fsm_init(struct cons_fsm *f, struct raft *raft, struct store *store, uint64_t id,
                    struct cons *owner);
@@ -93,6 +124,11 @@ void cons_fsm_close(struct cons_fsm *f);
 struct proposal *cons_pending_find(struct cons *c, uint64_t proposal_id);
 void cons_fail_all(struct cons *c, int rv);
 void cons_sweep_cb(uv_timer_t *t);
+/* Send the queued proposals as log entries (from the loop's prepare and check phases). */
+void cons_flush(struct cons *c);
+void cons_proposal_free(struct proposal *p);
+/* Answer and free the proposals not yet sent. */
+void cons_fail_queue(struct cons *c, int rv);
 void cons_barriers_fail(struct cons *c, int rv);
 /* members.c */
 void cons_leader_gained(struct cons *c);

@@ -74,6 +74,8 @@ void cons_status(struct cons *c, struct cons_status *st)
 	st->snapshots_taken = c->fsm.snapshots_taken;
 	st->snapshots_restored = c->fsm.snapshots_restored;
 	st->snapshots_skipped = c->fsm.snapshots_skipped;
+	st->proposals = c->proposals;
+	st->entries = c->groups;
 }
 
 static void issue_election_barrier(struct cons *c);
@@ -141,6 +143,12 @@ static void watch_cb(uv_check_t *h)
 		         (unsigned long long)c->id, (unsigned long long)c->leader_term);
 		issue_election_barrier(c);
 	}
+	cons_flush(c); /* what this loop turn's I/O callbacks proposed goes out as one entry */
+}
+
+static void flush_cb(uv_prepare_t *h)
+{
+	cons_flush(h->data); /* what timers and idle callbacks proposed, before the loop polls */
 }
 
 static int make_dir(const char *dir, char *err, size_t errlen)
@@ -193,8 +201,7 @@ static void free_cons(struct cons *c)
 	while (c->pending_head) {
 		struct proposal *p = c->pending_head;
 		c->pending_head = p->next;
-		store_result_free(&p->result);
-		free(p);
+		cons_proposal_free(p);
 	}
 	arena_close(&c->arena);
 	cons_fsm_close(&c->fsm);
@@ -273,6 +280,9 @@ int cons_start(uv_loop_t *loop, const struct cons_options *o, struct cons **out,
 	uv_check_init(loop, &c->watch);
 	c->watch.data = c;
 	uv_check_start(&c->watch, watch_cb);
+	uv_prepare_init(loop, &c->flush);
+	c->flush.data = c;
+	uv_prepare_start(&c->flush, flush_cb);
 	uv_timer_init(loop, &c->sweep);
 	c->sweep.data = c;
 	uv_timer_start(&c->sweep, cons_sweep_cb, SWEEP_MS, SWEEP_MS);
@@ -313,12 +323,15 @@ void cons_stop(struct cons *c, void (*done)(void *ud), void *ud)
 	c->stop_done = done;
 	c->stop_ud = ud;
 	c->stopping = true;
-	c->closing = 3; /* watch, sweep, raft */
+	c->closing = 4; /* watch, flush, sweep, raft */
 	log_info("cons", "event=stopping id=%llu", (unsigned long long)c->id);
+	cons_fail_queue(c, STSD_SHUTDOWN);
 	cons_fail_all(c, STSD_SHUTDOWN);
 	cons_barriers_fail(c, STSD_SHUTDOWN);
 	uv_check_stop(&c->watch);
 	uv_close((uv_handle_t *)&c->watch, handle_closed);
+	uv_prepare_stop(&c->flush);
+	uv_close((uv_handle_t *)&c->flush, handle_closed);
 	uv_timer_stop(&c->sweep);
 	uv_close((uv_handle_t *)&c->sweep, handle_closed);
 	raft_close(&c->raft, raft_closed);

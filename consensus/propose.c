@@ -1,14 +1,12 @@
-/* propose.c — proposals (a command in, its apply result out) and shared read barriers. */
+/* propose.c — proposals (a command in, its apply result out), gathered into one log entry per
+ * loop turn (group commit: one entry, one store transaction, one sync on every replica), and
+ * shared read barriers. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "log.h"
 #include "util.h"
-
-/* Raft accepts entries of any size, but a command beyond this is a client error, not a log entry.
- */
-#define MAX_COMMAND_BYTES ((size_t)8 << 20)
 
 int cons_raft_err(int rv)
 {
@@ -93,68 +91,135 @@ static void answer(struct proposal *p, int rv)
 	cb(p->ud, rv, rv == STSD_OK ? &res : NULL);
 }
 
-static void apply_cb(struct raft_apply *req, int status, void *result)
-{
-	struct proposal *p = req->data;
-	int rv = cons_raft_err(status);
+const double cons_latency_bounds[CONS_LATENCY_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                          0.1,   0.25,   0.5,   1,    2.5,   10};
 
-	(void)result;
-	pending_remove(p->c, p);
-	/* Applied here means the FSM saw it; a status of 0 without that cannot happen, but if raft
-	 * ever reported success for an entry our FSM did not match, the outcome is unknown. */
-	if (rv == STSD_OK && !p->applied)
-		rv = STSD_LEADERSHIPLOST;
-	answer(p, rv);
+static void record_latency(struct cons_latency *l, uint64_t ns)
+{
+	double s = ns / 1e9;
+	size_t i = 0;
+
+	while (i < CONS_LATENCY_BUCKETS && s > cons_latency_bounds[i])
+		i++;
+	l->buckets[i]++;
+	l->count++;
+	l->sum_seconds += s;
+}
+
+void cons_get_latency(const struct cons *c, struct cons_latency *out)
+{
+	*out = c->latency;
+}
+
+void cons_proposal_free(struct proposal *p)
+{
 	store_result_free(&p->result);
+	free(p->cmd);
 	free(p);
 }
 
-/* Encode ops into a raft-owned buffer. */
-static int encode(struct cons *c, uint64_t id, const struct store_op *ops, size_t n,
-                  struct raft_buffer *buf)
+static void group_cb(struct raft_apply *req, int status, void *result)
 {
-	struct proto_op *pops = arena_alloc(&c->arena, (n ? n : 1) * sizeof *pops);
-	struct proto_command cmd = {util_now_unix(), c->id, id, pops, n};
-	struct proto_command_msg *m;
+	struct group *g = req->data;
+	int rv = cons_raft_err(status);
 
-	if (pops == NULL)
-		return STSD_NOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const struct store_op *s = &ops[i];
-		pops[i] = (struct proto_op){
-		    .type = (enum proto_op_type)(s->type - STORE_OP_CREATE + PROTO_OP_CREATE),
-		    .resource = s->resource,
-		    .ns = s->ns,
-		    .name = s->name,
-		    .json = s->json,
-		    .json_len = s->json_len,
-		    .uid = s->uid,
-		    .expect_rv = s->expect_rv,
-		    .expect_uid = s->expect_uid,
-		    .expect_absent = s->expect_absent,
-		    .ordinal = s->ordinal,
-		    .claim_pod_uid = s->claim.pod_uid,
-		    .claim_pod_name = s->claim.pod_name,
-		    .claim_node = s->claim.node,
-		    .claim_state = (enum proto_claim_state)s->claim.state,
-		    .expect_pod_uid = s->expect_pod_uid,
-		    .expect_state = (enum proto_claim_state)s->expect_state};
+	(void)result;
+	for (size_t i = 0; i < g->n; i++) {
+		struct proposal *p = g->props[i];
+		int prv = rv;
+		pending_remove(g->c, p);
+		/* Applied here means the FSM saw it; success without that cannot happen, but if
+		 * raft ever reported it, the outcome is unknown. */
+		if (prv == STSD_OK && !p->applied)
+			prv = STSD_LEADERSHIPLOST;
+		if (prv == STSD_OK)
+			record_latency(&g->c->latency, util_now_mono_ns() - p->started_ns);
+		answer(p, prv);
+		cons_proposal_free(p);
 	}
-	if (proto_command_build(&cmd, &c->arena, &m) != STSD_OK)
-		return STSD_NOMEM;
-	buf->len = proto_command_msg_size(m);
-	if (buf->len > MAX_COMMAND_BYTES)
-		return STSD_TOOBIG;
-	if ((buf->base = raft_malloc(buf->len)) == NULL)
-		return STSD_NOMEM;
-	proto_command_msg_pack(m, buf->base);
+	free(g);
+}
+
+/* Take up to CONS_MAX_GROUP queued proposals (at most CONS_MAX_ENTRY bytes, at least one). */
+static struct group *take_group(struct cons *c)
+{
+	size_t n = 0, bytes = 0;
+	struct group *g;
+
+	for (struct proposal *p = c->queue_head; p && n < CONS_MAX_GROUP; p = p->queue_next) {
+		if (n > 0 && bytes + p->cmd_len > CONS_MAX_ENTRY)
+			break;
+		bytes += p->cmd_len;
+		n++;
+	}
+	if ((g = malloc(sizeof *g + n * sizeof g->props[0])) == NULL)
+		return NULL;
+	g->c = c;
+	g->n = n;
+	g->req.data = g;
+	for (size_t i = 0; i < n; i++) {
+		g->props[i] = c->queue_head;
+		c->queue_head = c->queue_head->queue_next;
+	}
+	if (c->queue_head == NULL)
+		c->queue_tail = NULL;
+	return g;
+}
+
+/* The group could not go out: its proposals were never submitted, so never applied. */
+static void group_failed(struct group *g, int rv)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		pending_remove(g->c, g->props[i]);
+		answer(g->props[i], rv);
+		cons_proposal_free(g->props[i]);
+	}
+	free(g);
+}
+
+static int submit(struct cons *c, struct group *g)
+{
+	char *cmds[CONS_MAX_GROUP];
+	size_t lens[CONS_MAX_GROUP];
+	struct raft_buffer buf;
+	int rv;
+
+	for (size_t i = 0; i < g->n; i++) {
+		cmds[i] = g->props[i]->cmd;
+		lens[i] = g->props[i]->cmd_len;
+	}
+	if ((rv = cons_entry_build(cmds, lens, g->n, &buf)) != STSD_OK)
+		return rv;
+	for (size_t i = 0; i < g->n; i++) {
+		free(g->props[i]->cmd);
+		g->props[i]->cmd = NULL;
+	}
+	if ((rv = raft_apply(&c->raft, &g->req, &buf, 1, group_cb)) != 0) {
+		raft_free(buf.base);
+		return rv == RAFT_NOTLEADER ? STSD_NOTLEADER : cons_raft_err(rv);
+	}
+	c->groups++;
 	return STSD_OK;
+}
+
+void cons_flush(struct cons *c)
+{
+	while (c->queue_head) {
+		struct group *g = take_group(c);
+		int rv = g ? submit(c, g) : STSD_NOMEM;
+
+		if (g == NULL) { /* answer them all rather than leave them waiting */
+			cons_fail_queue(c, rv);
+			return;
+		}
+		if (rv != STSD_OK)
+			group_failed(g, rv);
+	}
 }
 
 int cons_propose(struct cons *c, const struct store_op *ops, size_t n_ops, cons_propose_cb cb,
                  void *ud)
 {
-	struct raft_buffer buf;
 	struct proposal *p;
 	int rv;
 
@@ -163,7 +228,8 @@ int cons_propose(struct cons *c, const struct store_op *ops, size_t n_ops, cons_
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return STSD_NOMEM;
 	arena_reset(&c->arena);
-	if ((rv = encode(c, c->next_proposal + 1, ops, n_ops, &buf)) != STSD_OK) {
+	if ((rv = cons_command_encode(c->id, c->next_proposal + 1, util_now_unix(), ops, n_ops,
+	                              &c->arena, &p->cmd, &p->cmd_len)) != STSD_OK) {
 		free(p);
 		return rv;
 	}
@@ -171,15 +237,15 @@ int cons_propose(struct cons *c, const struct store_op *ops, size_t n_ops, cons_
 	p->id = ++c->next_proposal;
 	p->cb = cb;
 	p->ud = ud;
-	p->req.data = p;
 	p->started_ns = util_now_mono_ns();
 	p->deadline_ms = util_now_mono_ms() + c->propose_timeout_ms;
-	if ((rv = raft_apply(&c->raft, &p->req, &buf, 1, apply_cb)) != 0) {
-		raft_free(buf.base);
-		free(p);
-		return cons_raft_err(rv);
-	}
 	pending_add(c, p);
+	if (c->queue_tail)
+		c->queue_tail->queue_next = p;
+	else
+		c->queue_head = p;
+	c->queue_tail = p;
+	c->proposals++;
 	return STSD_OK;
 }
 
@@ -197,6 +263,18 @@ void cons_fail_all(struct cons *c, int rv)
 {
 	for (struct proposal *p = c->pending_head; p; p = p->next)
 		answer(p, rv);
+}
+
+void cons_fail_queue(struct cons *c, int rv)
+{
+	while (c->queue_head) {
+		struct proposal *p = c->queue_head;
+		c->queue_head = p->queue_next;
+		pending_remove(c, p);
+		answer(p, rv);
+		cons_proposal_free(p);
+	}
+	c->queue_tail = NULL;
 }
 
 /* ---- Shared read barriers ---- */

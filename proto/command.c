@@ -150,3 +150,54 @@ int proto_command_decode(const void *buf, size_t len, struct arena *a, struct pr
 	out->n_ops = m->n_ops;
 	return STSD_OK;
 }
+
+/* ---- Entries: Entry { repeated bytes commands = 1 } written by hand, item by item ---------- */
+
+static size_t varint_size(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+size_t proto_entry_item_size(size_t len)
+{
+	return 1 + varint_size(len) + len;
+}
+
+size_t proto_entry_put_item(void *out, const void *command, size_t len)
+{
+	unsigned char *p = out;
+	uint64_t v = len;
+
+	*p++ = (1 << 3) | 2; /* field 1, length-delimited */
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	memcpy(p, command, len);
+	return (size_t)(p - (unsigned char *)out) + len;
+}
+
+int proto_entry_decode(const void *buf, size_t len, struct arena *a, struct proto_command **cmds,
+                       size_t *n)
+{
+	Stsd__Entry *e = (Stsd__Entry *)proto_unpack(&stsd__entry__descriptor, buf, len, a);
+	int rv;
+
+	if (e == NULL)
+		return STSD_CORRUPT;
+	if ((*cmds = arena_alloc(a, (e->n_commands ? e->n_commands : 1) * sizeof **cmds)) == NULL)
+		return STSD_NOMEM;
+	for (size_t i = 0; i < e->n_commands; i++)
+		if ((rv = proto_command_decode(e->commands[i].data, e->commands[i].len, a,
+		                               &(*cmds)[i])) != STSD_OK)
+			return rv;
+	*n = e->n_commands;
+	return STSD_OK;
+}

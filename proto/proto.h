@@ -137,6 +137,16 @@ void proto_command_msg_pack(const struct proto_command_msg *m, void *buf);
 /* Decode; out->ops is an array in a. STSD_CORRUPT for an op of unknown type or without its keys. */
 int proto_command_decode(const void *buf, size_t len, struct arena *a, struct proto_command *out);
 
+/* A Raft log entry carries several encoded commands (group commit): the entry's bytes are the
+ * concatenation of its items. proto_entry_item_size is an item's size for a command of len bytes;
+ * proto_entry_put_item writes it at out and returns its size. */
+size_t proto_entry_item_size(size_t len);
+size_t proto_entry_put_item(void *out, const void *command, size_t len);
+/* Decode an entry: *cmds (n of them) and their strings live in a. STSD_CORRUPT when the entry or
+ * a command does not decode, STSD_UNSUPPORTED for a command of another format. */
+int proto_entry_decode(const void *buf, size_t len, struct arena *a, struct proto_command **cmds,
+                       size_t *n);
+
 size_t proto_object_size(const struct proto_object *o);
 void proto_object_pack(const struct proto_object *o, void *buf);
 int proto_object_decode(const void *buf, size_t len, struct arena *a, struct proto_object *out);

@@ -32,7 +32,7 @@ static void derive_uid(const struct apply *ap, const MDB_val *key, char out[37])
 	char hex[33];
 
 	util_put_be64(seed, ap->b->revision);
-	util_put_be32(seed + 8, (uint32_t)ap->op_index);
+	util_put_be32(seed + 8, (uint32_t)(ap->op_base + ap->op_index));
 	gnutls_hash_init(&hd, GNUTLS_DIG_SHA256);
 	gnutls_hash(hd, seed, sizeof seed);
 	gnutls_hash(hd, key->mv_data, key->mv_size);
@@ -64,7 +64,7 @@ static int log_object(struct apply *ap, const struct store_op *op, enum proto_ch
 	                         .json = json,
 	                         .json_len = len};
 
-	return store_log_change(ap->s, ap->txn, ap->b->revision, &ap->seq, &c);
+	return store_log_change(ap->s, ap->txn, ap->b->revision, ap->seq, &c);
 }
 
 static bool is_pod(const struct store_op *op)
@@ -347,10 +347,10 @@ static void free_objects(struct store_result *res)
 }
 
 /* Run the ops in a child transaction; a typed failure rolls them back into the result. */
-static int run_ops(struct store *s, MDB_txn *parent, const struct store_batch *b,
-                   struct store_result *res)
+static int run_ops(struct store *s, MDB_txn *parent, const struct store_batch *b, size_t op_base,
+                   uint32_t *seq, struct store_result *res)
 {
-	struct apply ap = {.s = s, .b = b};
+	struct apply ap = {.s = s, .b = b, .op_base = op_base, .seq = seq};
 	struct store_op_result scratch; /* when the proposer wants no objects */
 	int rc = mdb_txn_begin(s->env, parent, 0, &ap.txn), rv = STSD_OK;
 
@@ -375,43 +375,76 @@ static int run_ops(struct store *s, MDB_txn *parent, const struct store_batch *b
 	return rc ? store_mdb_err(s, rc, "commit batch") : STSD_OK;
 }
 
-static int apply_batch(struct store *s, MDB_txn *txn, void *ctx)
-{
-	const struct store_batch *b = ((void **)ctx)[0];
-	struct store_result *res = ((void **)ctx)[1];
-	uint64_t applied;
-	int rv;
+struct many {
+	const struct store_batch *b;
+	size_t n;
+	struct store_result *res;
+};
 
+static int start_result(struct store *s, const struct store_batch *b, struct store_result *res)
+{
 	/* A retry after the map grew starts from a clean result. */
 	free_objects(res);
 	memset(res, 0, sizeof *res);
+	if (!b->want_objects)
+		return STSD_OK;
+	res->objects = calloc(b->n_ops ? b->n_ops : 1, sizeof *res->objects);
+	if (res->objects == NULL)
+		return store_fail(s, STSD_NOMEM, "batch results");
+	res->n_objects = b->n_ops;
+	return STSD_OK;
+}
+
+static int apply_batches(struct store *s, MDB_txn *txn, void *ctx)
+{
+	const struct many *m = ctx;
+	uint64_t applied, revision = m->b[0].revision;
+	size_t op_base = 0;
+	uint32_t seq = 0;
+	int rv;
+
+	for (size_t i = 0; i < m->n; i++) {
+		free_objects(&m->res[i]);
+		memset(&m->res[i], 0, sizeof m->res[i]);
+	}
 	if ((rv = store_meta_get(s, txn, META_APPLIED, &applied)) != STSD_OK)
 		return rv;
-	if (b->revision <= applied) {
-		res->skipped = true;
-		return STSD_OK;
+	for (size_t i = 0; i < m->n; i++) {
+		if (revision <= applied) {
+			m->res[i].skipped = true;
+			continue;
+		}
+		if (m->b[i].revision != revision)
+			return store_fail(s, STSD_INVALID,
+			                  "batches of one transaction at two revisions");
+		if ((rv = start_result(s, &m->b[i], &m->res[i])) != STSD_OK ||
+		    (rv = run_ops(s, txn, &m->b[i], op_base, &seq, &m->res[i])) != STSD_OK)
+			return rv;
+		op_base += m->b[i].n_ops;
 	}
-	if (b->want_objects) {
-		res->objects = calloc(b->n_ops ? b->n_ops : 1, sizeof *res->objects);
-		if (res->objects == NULL)
-			return store_fail(s, STSD_NOMEM, "batch results");
-		res->n_objects = b->n_ops;
-	}
-	if ((rv = run_ops(s, txn, b, res)) != STSD_OK)
-		return rv;
-	return store_meta_put(s, txn, META_APPLIED, b->revision);
+	return revision <= applied ? STSD_OK : store_meta_put(s, txn, META_APPLIED, revision);
+}
+
+int store_apply_many(struct store *s, const struct store_batch *b, size_t n,
+                     struct store_result *res)
+{
+	struct many m = {b, n, res};
+	int rv;
+
+	for (size_t i = 0; i < n; i++)
+		memset(&res[i], 0, sizeof res[i]);
+	if (n == 0)
+		return store_fail(s, STSD_INVALID, "no batch to apply");
+	rv = store_write_txn(s, apply_batches, &m);
+	if (rv != STSD_OK)
+		for (size_t i = 0; i < n; i++)
+			free_objects(&res[i]);
+	return rv;
 }
 
 int store_apply(struct store *s, const struct store_batch *b, struct store_result *res)
 {
-	void *ctx[2] = {(void *)b, res};
-	int rv;
-
-	memset(res, 0, sizeof *res);
-	rv = store_write_txn(s, apply_batch, ctx);
-	if (rv != STSD_OK)
-		free_objects(res);
-	return rv;
+	return store_apply_many(s, b, 1, res);
 }
 
 void store_result_free(struct store_result *res)

@@ -9,7 +9,8 @@ struct apply {
 	MDB_txn *txn; /* child transaction holding the batch's operations */
 	const struct store_batch *b;
 	size_t op_index;
-	uint32_t seq; /* next change log sequence number within the revision */
+	size_t op_base; /* ops of the earlier batches of the same revision (for derived uids) */
+	uint32_t *seq;  /* next change log sequence number within the revision */
 };
 
 /* Object operations (apply.c). Each returns STSD_OK, a typed failure (NOTFOUND, EXISTS, CONFLICT,

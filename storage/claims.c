@@ -27,7 +27,7 @@ static int log_claim(struct apply *ap, const struct store_op *op, enum proto_cha
 	                         .has_claim = true,
 	                         .claim = *pc};
 
-	return store_log_change(ap->s, ap->txn, ap->b->revision, &ap->seq, &c);
+	return store_log_change(ap->s, ap->txn, ap->b->revision, ap->seq, &c);
 }
 
 static const char *state_name(enum store_claim_state st)

@@ -157,6 +157,13 @@ struct store_result {
  * error (NOSPACE, IO, NOMEM, BUSY) with nothing written and the applied index unchanged. res must
  * be released with store_result_free. */
 int store_apply(struct store *s, const struct store_batch *b, struct store_result *res);
+/* Apply n batches (n >= 1) of one revision in one transaction: each batch is all-or-nothing with
+ * its own result in res[i] (a failed precondition rolls back only its batch), the applied index
+ * moves once, change log entries are numbered across the batches. This is group commit: one
+ * Raft entry carrying several clients' commands costs one sync. All b[i].revision must be equal
+ * (else STSD_INVALID); an I/O-level error leaves everything unwritten. */
+int store_apply_many(struct store *s, const struct store_batch *b, size_t n,
+                     struct store_result *res);
 void store_result_free(struct store_result *res);
 
 /* ---- Readers

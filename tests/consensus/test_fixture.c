@@ -84,18 +84,20 @@ static void applied_cb(struct raft_apply *req, int status, void *result)
 	free(p);
 }
 
-/* Propose on server i: create configmap name, or bump counter. Returns raft_apply's code and the
- * entry's index (0 if refused). */
+/* Propose on server i one entry creating configmap name. Every third entry carries a second
+ * command creating name again (it fails on its own: AlreadyExists), every third another one
+ * creating name-b: entries of several commands, as group commit makes them. Returns raft_apply's
+ * code and the entry's index (0 if refused). */
 static int propose(struct cluster *cl, unsigned i, const char *name, uint64_t *index)
 {
-	char json[128];
-	struct proto_op op = {.type = PROTO_OP_CREATE,
+	char json[128], other[64], *cmds[2];
+	struct store_op op = {.type = STORE_OP_CREATE,
 	                      .resource = "configmaps",
 	                      .ns = "default",
 	                      .name = name,
 	                      .json = json};
-	struct proto_command cmd = {1764072000, i + 1, ++cl->proposal, &op, 1};
-	struct proto_command_msg *m;
+	struct store_op op2 = op;
+	size_t lens[2], n = 1 + (cl->proposal % 3 != 0);
 	struct raft_buffer buf;
 	struct pending *p = calloc(1, sizeof *p);
 	struct arena a;
@@ -103,12 +105,21 @@ static int propose(struct cluster *cl, unsigned i, const char *name, uint64_t *i
 
 	snprintf(json, sizeof json, "{\"data\":{\"n\":\"%llu\"}}",
 	         (unsigned long long)cl->proposal);
-	op.json_len = strlen(json);
+	op.json_len = op2.json_len = strlen(json);
+	snprintf(other, sizeof other, "%s-b", name);
+	if (cl->proposal % 3 == 2)
+		op2.name = other;
 	arena_init(&a, 4096);
-	assert_int_equal(proto_command_build(&cmd, &a, &m), STSD_OK);
-	buf.len = proto_command_msg_size(m);
-	buf.base = raft_malloc(buf.len);
-	proto_command_msg_pack(m, buf.base);
+	for (size_t k = 0; k < n; k++) {
+		cl->proposal++;
+		assert_int_equal(cons_command_encode(i + 1, cl->proposal, 1764072000,
+		                                     k ? &op2 : &op, 1, &a, &cmds[k], &lens[k]),
+		                 STSD_OK);
+	}
+	assert_int_equal(cons_entry_build(cmds, lens, n, &buf), STSD_OK);
+	assert_int_equal(buf.len % 8, 0); /* raft_uv's transport needs entries padded to 8 */
+	for (size_t k = 0; k < n; k++)
+		free(cmds[k]);
 	arena_close(&a);
 	p->cl = cl;
 	p->req.data = p;
