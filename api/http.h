@@ -59,6 +59,7 @@ struct api_http_stats {
 	uint64_t requests;    /* requests received so far (handled or rejected) */
 	uint64_t live;        /* requests not yet completed */
 	uint64_t suspended;   /* of those, waiting suspended for an answer or stream data */
+	uint64_t by_class[6]; /* answers by status class: [2] counts 2xx ... [5] 5xx */
 };
 
 /* Start listening on o->address and serve requests on loop, calling handler(ud, req) for each. On

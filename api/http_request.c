@@ -417,6 +417,7 @@ static void req_set_response(struct api_req *r, unsigned status, const char *con
 			log_warn("http", "event=bad_header name=%s", x->name);
 	r->status = status;
 	r->resp = resp;
+	r->h->stats.by_class[status / 100 < 6 ? status / 100 : 0]++;
 	/* Inside the handler, req_access queues it on return; otherwise the resumed access handler
 	 * does. */
 	req_resume(r);

@@ -1,32 +1,185 @@
-/* stsd — one replica of the stsd control plane. The server itself arrives with the consensus issue;
- * until then this binary only answers --help and --version. */
+/* stsd — one replica of the stsd control plane: the store, Raft consensus with the other replicas,
+ * and the API, on one libuv loop. SIGTERM/SIGINT stop it in order: API, consensus, store. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-static const char usage[] =
-    "Usage: stsd [OPTIONS]\n"
-    "\n"
-    "One replica of stsd, a highly available StatefulSet control plane.\n"
-    "The replicated server is not built yet; see README.md for the roadmap.\n"
-    "\n"
-    "Options:\n"
-    "  -h, --help       show this help and exit\n"
-    "      --version    print the version and exit\n";
+#include "api.h"
+#include "cons.h"
+#include "errors.h"
+#include "log.h"
+#include "options.h"
+#include "store.h"
+
+struct replica {
+	uv_loop_t loop;
+	uv_signal_t sigterm, sigint;
+	struct stsd_options opt;
+	struct store *store;
+	struct cons *cons;
+	struct api_server *api;
+	bool stopping;
+	int exit_code;
+};
+
+static void on_leader(void *ud, bool leader)
+{
+	struct replica *r = ud;
+
+	if (r->api)
+		api_on_leader(r->api, leader);
+}
+
+static void on_applied(void *ud, uint64_t revision)
+{
+	struct replica *r = ud;
+
+	if (r->api)
+		api_on_applied(r->api, revision);
+}
+
+static void signal_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void cons_stopped(void *ud)
+{
+	struct replica *r = ud;
+
+	store_close(r->store);
+	r->store = NULL;
+	uv_close((uv_handle_t *)&r->sigterm, signal_closed);
+	uv_close((uv_handle_t *)&r->sigint, signal_closed);
+	log_info("stsd", "event=stopped id=%llu", (unsigned long long)r->opt.id);
+}
+
+static void api_stopped(void *ud)
+{
+	struct replica *r = ud;
+
+	r->api = NULL;
+	cons_stop(r->cons, cons_stopped, r);
+}
+
+static void shutdown_replica(struct replica *r)
+{
+	if (r->stopping)
+		return;
+	r->stopping = true;
+	log_info("stsd", "event=stopping id=%llu", (unsigned long long)r->opt.id);
+	if (r->api)
+		api_stop(r->api, api_stopped, r);
+	else
+		api_stopped(r);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	log_info("stsd", "event=signal signal=%s", signum == SIGTERM ? "TERM" : "INT");
+	shutdown_replica(h->data);
+}
+
+static int make_dirs(const struct stsd_options *o, char *store_dir, char *raft_dir, size_t len)
+{
+	if (mkdir(o->data_dir, 0700) != 0 && errno != EEXIST) {
+		log_error("stsd", "event=start_failed err=\"mkdir %s: %s\"", o->data_dir,
+		          strerror(errno));
+		return STSD_IO;
+	}
+	snprintf(store_dir, len, "%s/store", o->data_dir);
+	snprintf(raft_dir, len, "%s/raft", o->data_dir);
+	if (mkdir(store_dir, 0700) != 0 && errno != EEXIST) {
+		log_error("stsd", "event=start_failed err=\"mkdir %s: %s\"", store_dir,
+		          strerror(errno));
+		return STSD_IO;
+	}
+	return STSD_OK;
+}
+
+static int start(struct replica *r)
+{
+	const struct stsd_options *o = &r->opt;
+	char store_dir[4200], raft_dir[4200], err[512] = "";
+	struct cons_options co = {
+	    .id = o->id,
+	    .raft_address = o->raft_address,
+	    .api_address = o->api_address,
+	    .raft_dir = raft_dir,
+	    .bootstrap = o->peers,
+	    .n_bootstrap = o->n_peers,
+	    .election_timeout_ms = (unsigned)o->election_timeout_ms,
+	    .heartbeat_ms = (unsigned)o->heartbeat_ms,
+	    .snapshot_threshold = (unsigned)o->snapshot_threshold,
+	    .snapshot_trailing = (unsigned)o->snapshot_trailing,
+	    .propose_timeout_ms = (unsigned)o->propose_timeout_ms,
+	    .connect_retry_ms = (unsigned)o->connect_retry_ms,
+	};
+	struct api_options ao = {.address = o->api_address,
+	                         .raft_address = o->raft_address,
+	                         .join = o->joins,
+	                         .n_join = o->n_joins};
+	int rv;
+
+	if (make_dirs(o, store_dir, raft_dir, sizeof store_dir) != STSD_OK)
+		return STSD_IO;
+	if ((rv = store_open(store_dir, NULL, &r->store, err, sizeof err)) != STSD_OK)
+		goto fail;
+	co.store = ao.store = r->store;
+	if ((rv = cons_start(&r->loop, &co, &r->cons, err, sizeof err)) != STSD_OK)
+		goto fail;
+	ao.cons = r->cons;
+	cons_set_callbacks(r->cons, on_leader, on_applied, r);
+	if ((rv = api_start(&r->loop, &ao, &r->api, err, sizeof err)) != STSD_OK)
+		goto fail;
+	return STSD_OK;
+fail:
+	log_error("stsd", "event=start_failed err=%s detail=\"%s\"", stsd_errname(rv), err);
+	return rv;
+}
+
+static void run(struct replica *r)
+{
+	uv_signal_init(&r->loop, &r->sigterm);
+	uv_signal_init(&r->loop, &r->sigint);
+	r->sigterm.data = r->sigint.data = r;
+	uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&r->sigint, on_signal, SIGINT);
+	if (start(r) != STSD_OK) {
+		r->exit_code = 1;
+		if (r->cons)
+			shutdown_replica(r); /* closes cons, then the store */
+		else {
+			if (r->store)
+				store_close(r->store);
+			r->store = NULL;
+			uv_close((uv_handle_t *)&r->sigterm, signal_closed);
+			uv_close((uv_handle_t *)&r->sigint, signal_closed);
+		}
+	} else {
+		log_info("stsd", "event=started id=%llu api=%s raft=%s data=%s",
+		         (unsigned long long)r->opt.id, r->opt.api_address, r->opt.raft_address,
+		         r->opt.data_dir);
+	}
+	uv_run(&r->loop, UV_RUN_DEFAULT);
+}
 
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("stsd %s\n", STSD_VERSION);
-			return 0;
-		}
-		fprintf(stderr, "stsd: unknown option '%s' (try --help)\n", argv[i]);
-		return 2;
-	}
-	fprintf(stderr, "stsd: the server is not implemented yet (try --help)\n");
-	return 1;
+	static struct replica r;
+	int rv = options_parse(argc, argv, &r.opt);
+
+	if (rv != 0)
+		return rv == 1 ? 0 : 2;
+	log_set_level((enum log_level)log_parse_level(r.opt.log_level));
+	signal(SIGPIPE, SIG_IGN);
+	uv_loop_init(&r.loop);
+	run(&r);
+	if (uv_loop_close(&r.loop) != 0)
+		log_warn("stsd", "event=loop_not_empty");
+	return r.exit_code;
 }

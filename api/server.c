@@ -1,0 +1,163 @@
+/* server.c — the API server's life: start (HTTP listener, forwarder, tick), the entry point of
+ * every request, leadership and apply notifications, and an orderly stop. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "errors.h"
+#include "log.h"
+
+#define TICK_MS                    200
+#define DEFAULT_FORWARD_TIMEOUT_MS 35000
+
+static void on_request(void *ud, struct api_req *r)
+{
+	struct api_server *s = ud;
+
+	if (s->stopping) {
+		api_fail(r, API_UNAVAILABLE, NULL, "this replica is shutting down");
+		return;
+	}
+	api_dispatch(s, r);
+}
+
+/* Periodic chores: this replica's membership, and the leader's namespace housekeeping. */
+static void tick_cb(uv_timer_t *t)
+{
+	struct api_server *s = t->data;
+
+	api_members_tick(s);
+	if (!api_leading(s))
+		return;
+	api_namespaces_ensure(s);
+	if (s->sweep_due)
+		api_namespaces_sweep(s);
+}
+
+static void free_server(struct api_server *s)
+{
+	for (unsigned i = 0; i < s->n_join; i++)
+		free(s->join[i]);
+	free(s->join);
+	free(s->api_address);
+	free(s->raft_address);
+	free(s);
+}
+
+static int copy_options(struct api_server *s, const struct api_options *o)
+{
+	s->api_address = strdup(o->address ? o->address : "");
+	s->raft_address = strdup(o->raft_address ? o->raft_address : "");
+	s->join = o->n_join ? calloc(o->n_join, sizeof *s->join) : NULL;
+	if (!s->api_address || !s->raft_address || (o->n_join && !s->join))
+		return STSD_NOMEM;
+	for (unsigned i = 0; i < o->n_join; i++) {
+		if ((s->join[i] = strdup(o->join[i])) == NULL)
+			return STSD_NOMEM;
+		s->n_join = i + 1;
+	}
+	return STSD_OK;
+}
+
+int api_start(uv_loop_t *loop, const struct api_options *o, struct api_server **out, char *err,
+              size_t errlen)
+{
+	struct api_http_options ho = {.address = o->address, .max_body = o->max_body};
+	struct api_server *s = calloc(1, sizeof *s);
+	int rv;
+
+	if (s == NULL)
+		return STSD_NOMEM;
+	s->loop = loop;
+	s->cons = o->cons;
+	s->store = o->store;
+	s->id = cons_id(o->cons);
+	s->forward_timeout_ms =
+	    o->forward_timeout_ms ? o->forward_timeout_ms : DEFAULT_FORWARD_TIMEOUT_MS;
+	if ((rv = copy_options(s, o)) != STSD_OK) {
+		free_server(s);
+		return stsd_errf(err, errlen, rv, "api: out of memory");
+	}
+	if ((rv = api_fwd_start(loop, NULL, &s->fwd, err, errlen)) != STSD_OK) {
+		free_server(s);
+		return rv;
+	}
+	if ((rv = api_http_start(loop, &ho, on_request, s, &s->http, err, errlen)) != STSD_OK) {
+		api_fwd_stop(s->fwd, (api_fwd_done_cb)free_server, s);
+		return rv;
+	}
+	uv_timer_init(loop, &s->tick);
+	s->tick.data = s;
+	uv_timer_start(&s->tick, tick_cb, 0, TICK_MS);
+	log_info("api", "event=listening address=%s port=%u", s->api_address,
+	         api_http_port(s->http));
+	*out = s;
+	return STSD_OK;
+}
+
+unsigned api_port(const struct api_server *s)
+{
+	return api_http_port(s->http);
+}
+
+void api_on_leader(struct api_server *s, bool leader)
+{
+	s->leader = leader;
+	s->sweep_due = leader;
+	if (leader)
+		api_namespaces_ensure(s); /* at once: a replica is not ready without them */
+}
+
+void api_on_applied(struct api_server *s, uint64_t revision)
+{
+	(void)s;
+	(void)revision; /* watches (issue 4) wake up here */
+}
+
+/* ---- Stop: the HTTP server (its pending requests end first), the forwarder, the timer. ---- */
+
+static void closed_one(struct api_server *s)
+{
+	void (*done)(void *) = s->stop_done;
+	void *ud = s->stop_ud;
+
+	if (--s->closing > 0)
+		return;
+	/* Calls still waiting on consensus lost their requests; cons_stop calls them back later,
+	 * after this server is gone: they must not reach it. */
+	for (struct api_call *c = s->calls; c; c = c->next_call)
+		c->s = NULL;
+	free_server(s);
+	if (done)
+		done(ud);
+}
+
+static void tick_closed(uv_handle_t *h)
+{
+	closed_one(h->data);
+}
+
+static void fwd_stopped(void *ud)
+{
+	closed_one(ud);
+}
+
+static void http_stopped(void *ud)
+{
+	struct api_server *s = ud;
+
+	/* Requests are gone; calls waiting on a forward were cancelled with them. */
+	api_fwd_stop(s->fwd, fwd_stopped, s);
+	closed_one(s);
+}
+
+void api_stop(struct api_server *s, void (*done)(void *ud), void *ud)
+{
+	s->stopping = true;
+	s->stop_done = done;
+	s->stop_ud = ud;
+	s->closing = 3; /* http, forwarder, tick */
+	uv_timer_stop(&s->tick);
+	uv_close((uv_handle_t *)&s->tick, tick_closed);
+	api_http_stop(s->http, http_stopped, s);
+}

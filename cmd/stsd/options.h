@@ -1,0 +1,39 @@
+/* options.h — stsd's configuration: one table of options (name, default, bounds, help) from which
+ * --help, flag parsing and the YAML config file are all derived. */
+#ifndef STSD_OPTIONS_H
+#define STSD_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cons.h"
+
+#define STSD_MAX_PEERS 16
+
+struct stsd_options {
+	char id_text[32];
+	char raft_address[256];
+	char api_address[256];
+	char data_dir[4096];
+	char bootstrap[2048]; /* "1=HOST:PORT,2=..." as given */
+	char join[2048];      /* "URL,URL" as given */
+	char log_level[16];
+	char config[4096];
+	long election_timeout_ms, heartbeat_ms, propose_timeout_ms, connect_retry_ms;
+	long snapshot_threshold, snapshot_trailing;
+	/* Derived by options_parse. */
+	uint64_t id;
+	struct cons_peer peers[STSD_MAX_PEERS];
+	char peer_addresses[STSD_MAX_PEERS][256];
+	size_t n_peers;
+	const char *joins[STSD_MAX_PEERS];
+	char join_urls[STSD_MAX_PEERS][256];
+	unsigned n_joins;
+};
+
+/* Fill o from defaults, then the --config file (if given), then the flags. Returns 0 to run, 1
+ * after printing --help or --version (exit 0), or 2 after printing an error to stderr (usage
+ * error: exit 2). */
+int options_parse(int argc, char **argv, struct stsd_options *o);
+
+#endif

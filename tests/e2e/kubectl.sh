@@ -1,0 +1,111 @@
+#!/bin/bash
+# kubectl.sh — the real kubectl against a real three-replica cluster made by `stsctl dev up`:
+# configmaps and namespaces through the leader and through followers, the errors kubectl users
+# see, and every kubectl minor version on the machine (1.27 to 1.33).
+# Usage: kubectl.sh STSCTL. Exits 77 (CTest: skipped) when no kubectl is installed.
+set -euo pipefail
+
+stsctl=$1
+sdk=/usr/lib/google-cloud-sdk/bin
+if ! command -v kubectl >/dev/null; then
+	echo "kubectl.sh: no kubectl on this machine: skipped"
+	exit 77
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/stsd-kubectl.XXXXXX")
+dir=$work/cluster
+export HOME=$work/home KUBECONFIG=$work/cluster/kubeconfig
+mkdir -p "$HOME"
+
+finish() {
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "kubectl.sh: FAILED (rc=$rc); replica logs:"
+		tail -n 30 "$dir"/replica-*.log 2>/dev/null || true
+	fi
+	"$stsctl" dev down --dir "$dir" >/dev/null 2>&1 || true
+	rm -rf "$work"
+	exit $rc
+}
+trap finish EXIT
+
+fail() {
+	echo "kubectl.sh: FAIL: $*"
+	exit 1
+}
+
+# expect_out WANT CMD...: CMD succeeds and its output contains WANT.
+expect_out() {
+	local want=$1 out
+	shift
+	out=$("$@" 2>&1) || fail "'$*' exited non-zero: $out"
+	grep -qF -- "$want" <<<"$out" || fail "'$*' printed '$out', expected '$want'"
+}
+
+# expect_err WANT CMD...: CMD fails and its output contains WANT.
+expect_err() {
+	local want=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		fail "'$*' succeeded: $out"
+	fi
+	grep -qF -- "$want" <<<"$out" || fail "'$*' printed '$out', expected '$want'"
+}
+
+"$stsctl" dev up --dir "$dir" --timeout 60 >/dev/null
+urls=$(jq -r '.replicas[].apiAddress' "$dir/cluster.json")
+
+# Every replica, leader or follower, serves kubectl the same way.
+i=0
+for url in $urls; do
+	i=$((i + 1))
+	k=(kubectl --server "http://$url")
+	expect_out "configmap/cm$i created" "${k[@]}" create configmap "cm$i" --from-literal=a=b
+	expect_out "cm$i" "${k[@]}" get configmaps
+	expect_out '"a":"b"' "${k[@]}" get cm "cm$i" -o jsonpath='{.data}'
+	"${k[@]}" get cm "cm$i" -o yaml >"$work/cm.yaml"
+	sed -i 's/a: b/a: replaced/' "$work/cm.yaml"
+	expect_out "configmap/cm$i replaced" "${k[@]}" replace -f "$work/cm.yaml"
+	expect_out '"a":"replaced"' "${k[@]}" get cm "cm$i" -o jsonpath='{.data}'
+	# The stored resourceVersion moved on: replacing with the old one is a conflict.
+	expect_err "the object has been modified" "${k[@]}" replace -f "$work/cm.yaml"
+	expect_out "configmap \"cm$i\" deleted" "${k[@]}" delete configmap "cm$i"
+	expect_err "configmaps \"cm$i\" not found" "${k[@]}" get cm "cm$i"
+done
+
+# Namespaces: the defaults exist, a new one holds configmaps, deleting it takes them along.
+expect_out "kube-system" kubectl get namespaces
+expect_out "namespace/team-a created" kubectl create namespace team-a
+expect_out "configmap/settings created" kubectl create configmap settings -n team-a --from-literal=x=1
+expect_out "settings" kubectl get cm -n team-a
+expect_out "namespace \"team-a\" deleted" kubectl delete namespace team-a
+expect_err "namespaces \"team-a\" not found" kubectl create configmap again -n team-a
+expect_err "may not be deleted" kubectl delete namespace default
+
+# The errors kubectl users see.
+expect_err "metadata.name: Invalid value: \"Bad_Name\"" kubectl create configmap Bad_Name
+expect_out "configmap/dup created" kubectl create configmap dup
+expect_err "configmaps \"dup\" already exists" kubectl create configmap dup
+cat >"$work/unknown.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: strict
+data:
+  a: b
+datum: oops
+YAML
+expect_err "datum: unknown field" kubectl create -f "$work/unknown.yaml"
+expect_err "configmaps \"strict\" not found" kubectl get cm strict
+expect_out 'Warning: unknown field "datum"' kubectl create -f "$work/unknown.yaml" --validate=warn
+
+# Every kubectl minor version on the machine.
+for bin in "$sdk"/kubectl.1.*; do
+	v=${bin##*kubectl.}
+	name=v${v//./-}
+	expect_out "configmap/$name created" "$bin" create configmap "$name" --from-literal=v="$v"
+	expect_out "$name" "$bin" get configmaps
+	expect_out "configmap \"$name\" deleted" "$bin" delete configmap "$name"
+done
+
+echo "kubectl.sh: ok ($(kubectl version --client 2>/dev/null | head -n 1); $(ls "$sdk"/kubectl.1.* | wc -l) versions)"
