@@ -1,6 +1,6 @@
 # stsd — the two set-up commands (make run, make test) and the other entry points.
-#   make test         install dependencies, check formatting, build with ASan+UBSan and -Werror,
-#                     run every test (CTest)
+#   make test         install dependencies, check formatting, build optimised and with ASan+UBSan
+#                     (both -Werror), run every test (CTest)
 #   make run          install dependencies, build, start a local three-replica cluster
 #   make bench        build optimised and run the benchmarks (figures go to docs/benchmarks.md)
 #   make build        optimised build into build/ (binaries in build/bin/)
@@ -26,6 +26,9 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 test: deps format-check
+	@# The optimised build warns where the debug build does not (-O2 flow analysis): compile it too.
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTSD_WERROR=ON >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSTSD_WERROR=ON -DSTSD_ASAN=ON \
 		-DSTSD_UBSAN=ON -DSTSD_TEST_HOOKS=ON -DSTSD_BENCH=OFF >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)

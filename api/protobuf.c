@@ -294,14 +294,17 @@ json_t *api_proto_decode(const struct api_schema *sch, const void *data, size_t 
                          size_t errlen)
 {
 	struct pb b = {data, (const unsigned char *)data + len, err, errlen, 0};
-	struct field raw;
+	struct field raw = {0};
 	json_t *type = json_object(), *obj = NULL;
 
 	err[0] = '\0';
 	if (len < 4 || memcmp(data, "k8s\0", 4) != 0)
 		fail(&b, "not Kubernetes protobuf (no \"k8s\\0\" prefix)");
-	else if ((b.p += 4, envelope(&b, &raw, type)))
-		obj = decode_message(sch, &b, raw.bytes, raw.len);
+	else {
+		b.p += 4;
+		if (envelope(&b, &raw, type))
+			obj = decode_message(sch, &b, raw.bytes, raw.len);
+	}
 	if (obj)
 		json_object_update(obj, type);
 	json_decref(type);

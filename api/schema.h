@@ -43,7 +43,7 @@ extern const struct api_schema api_schema_object_meta;
 /* What a check found. Paths read like Kubernetes' ("metadata.labels", "spec.ports[0].name"). */
 struct schema_report {
 	char type_error[512]; /* the first wrong type, "" when none */
-	char unknown[8][256]; /* the first unknown fields */
+	char unknown[8][512]; /* the first unknown fields */
 	size_t n_unknown;     /* how many there were in all (may exceed 8) */
 };
 
