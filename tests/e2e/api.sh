@@ -7,25 +7,8 @@
 set -euo pipefail
 
 stsctl=$1
-work=$(mktemp -d "${TMPDIR:-/tmp}/stsd-api.XXXXXX")
-dir=$work/cluster
-
-finish() {
-	rc=$?
-	if [ $rc -ne 0 ]; then
-		echo "api.sh: FAILED (rc=$rc); replica logs:"
-		tail -n 30 "$dir"/replica-*.log 2>/dev/null || true
-	fi
-	"$stsctl" dev down --dir "$dir" >/dev/null 2>&1 || true
-	rm -rf "$work"
-	exit $rc
-}
-trap finish EXIT
-
-fail() {
-	echo "api.sh: FAIL: $*"
-	exit 1
-}
+name=api.sh
+source "$(dirname "$0")/lib.sh"
 
 # req METHOD URL [BODY [CONTENT-TYPE]]: sets $code, $body (and $headers).
 req() {
@@ -44,7 +27,7 @@ check() {
 
 jqb() { jq -r "$1" <<<"$body"; }
 
-"$stsctl" dev up --dir "$dir" --timeout 60 >/dev/null
+cluster_up
 mapfile -t urls < <(jq -r '.replicas[].apiAddress' "$dir/cluster.json")
 leader_id=$(curl -s "http://${urls[0]}/debug/raft" | jq -r .leaderId)
 leader=${urls[$((leader_id - 1))]}

@@ -12,47 +12,12 @@ if ! command -v kubectl >/dev/null; then
 	exit 77
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/stsd-kubectl.XXXXXX")
-dir=$work/cluster
-export HOME=$work/home KUBECONFIG=$work/cluster/kubeconfig
+name=kubectl.sh
+source "$(dirname "$0")/lib.sh"
+export HOME=$work/home KUBECONFIG=$dir/kubeconfig
 mkdir -p "$HOME"
 
-finish() {
-	rc=$?
-	if [ $rc -ne 0 ]; then
-		echo "kubectl.sh: FAILED (rc=$rc); replica logs:"
-		tail -n 30 "$dir"/replica-*.log 2>/dev/null || true
-	fi
-	"$stsctl" dev down --dir "$dir" >/dev/null 2>&1 || true
-	rm -rf "$work"
-	exit $rc
-}
-trap finish EXIT
-
-fail() {
-	echo "kubectl.sh: FAIL: $*"
-	exit 1
-}
-
-# expect_out WANT CMD...: CMD succeeds and its output contains WANT.
-expect_out() {
-	local want=$1 out
-	shift
-	out=$("$@" 2>&1) || fail "'$*' exited non-zero: $out"
-	grep -qF -- "$want" <<<"$out" || fail "'$*' printed '$out', expected '$want'"
-}
-
-# expect_err WANT CMD...: CMD fails and its output contains WANT.
-expect_err() {
-	local want=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		fail "'$*' succeeded: $out"
-	fi
-	grep -qF -- "$want" <<<"$out" || fail "'$*' printed '$out', expected '$want'"
-}
-
-"$stsctl" dev up --dir "$dir" --timeout 60 >/dev/null
+cluster_up
 urls=$(jq -r '.replicas[].apiAddress' "$dir/cluster.json")
 
 # Every replica, leader or follower, serves kubectl the same way.
