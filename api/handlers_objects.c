@@ -182,7 +182,7 @@ static bool unknown_fields(struct api_call *c, enum field_validation fv,
 	json_t *causes = json_array();
 	const char *name =
 	    json_string_value(json_object_get(json_object_get(c->obj, "metadata"), "name"));
-	char warn[400];
+	char warn[600];
 
 	for (size_t i = 0; i < shown; i++) {
 		api_buf_printf(&msg, "%sunknown field \"%s\"", i ? ", " : "", rep->unknown[i]);
