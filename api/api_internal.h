@@ -142,6 +142,7 @@ struct api_server {
 	uv_timer_t tick;        /* member record, join, default namespaces */
 	bool leader;            /* cons reported leadership (election barrier applied) */
 	bool member_call;       /* a join or record request is in flight */
+	bool joined;            /* seen in the raft configuration since this start */
 	uint64_t member_next_ms;
 	bool sweep_due;          /* objects of deleted namespaces may remain */
 	bool namespaces_pending; /* the default namespaces' command is in flight */

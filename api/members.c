@@ -203,7 +203,11 @@ static void join_or_record(struct api_server *s, const struct cons_member *self)
 	char leader[256], url[512], path[64];
 	uint64_t leader_id;
 
-	if ((self == NULL || !self->in_configuration) && s->n_join > 0) {
+	if (self && self->in_configuration)
+		s->joined = true;
+	/* Join until this replica is in the configuration once; a replica removed later stays out
+	 * (starting it again with --join asks to join again). */
+	if (!s->joined && s->n_join > 0) {
 		peer_url(s->join[s->join_next++ % s->n_join], "/stsd/v1/members", url, sizeof url);
 		peer_send(s, "POST", url);
 		return;

@@ -31,12 +31,13 @@ struct cons_options {
 	 * cluster. */
 	const struct cons_peer *bootstrap;
 	size_t n_bootstrap;
-	unsigned election_timeout_ms; /* 0 = 300 */
-	unsigned heartbeat_ms;        /* 0 = 50 */
-	unsigned snapshot_threshold;  /* entries between snapshots; 0 = 8192 */
-	unsigned snapshot_trailing;   /* entries kept behind a snapshot; 0 = 2048 */
-	unsigned propose_timeout_ms;  /* 0 = 10000 */
-	unsigned connect_retry_ms;    /* 0 = 100 */
+	unsigned election_timeout_ms;         /* 0 = 300 */
+	unsigned heartbeat_ms;                /* 0 = 50 */
+	unsigned snapshot_threshold;          /* entries between snapshots; 0 = 8192 */
+	unsigned snapshot_trailing;           /* entries kept behind a snapshot; 0 = 2048 */
+	unsigned propose_timeout_ms;          /* 0 = 10000 */
+	unsigned connect_retry_ms;            /* 0 = 100 */
+	unsigned install_snapshot_timeout_ms; /* leader resends an unanswered snapshot; 0 = 5000 */
 };
 
 enum cons_role {
@@ -153,7 +154,8 @@ typedef void (*cons_change_cb)(void *ud, int rv);
  * and record its member record. */
 int cons_add_member(struct cons *c, uint64_t id, const char *raft_address, const char *api_address,
                     cons_change_cb cb, void *ud);
-/* Remove id from the configuration and delete its member record. */
+/* Delete id's member record, then remove id from the configuration (the leader itself included:
+ * it steps down once the new configuration commits). STSD_NOTFOUND when id is not a member. */
 int cons_remove_member(struct cons *c, uint64_t id, cons_change_cb cb, void *ud);
 /* Hand leadership to id (0: the most up-to-date voter). */
 int cons_transfer(struct cons *c, uint64_t id, cons_change_cb cb, void *ud);

@@ -169,10 +169,6 @@ static int propose_record(struct change *ch, bool exists)
 	int rv;
 
 	record_name(ch->id, name, sizeof name);
-	if (ch->kind == CHANGE_REMOVE) {
-		op.type = STORE_OP_DELETE;
-		return cons_propose(ch->c, &op, 1, record_cb, ch);
-	}
 	obj = json_pack("{s:s,s:s,s:{s:s},s:{s:I,s:s,s:s}}", "apiVersion", "stsd.io/v1", "kind",
 	                "Member", "metadata", "name", name, "spec", "id", (json_int_t)ch->id,
 	                "raftAddress", ch->raft_address, "apiAddress", ch->api_address);
@@ -195,14 +191,11 @@ static void record_cb(void *ud, int rv, const struct cons_result *res)
 	if (rv == STSD_OK)
 		rv = res->status;
 	/* Raced with another writer of the same record: try once more the other way. */
-	if ((rv == STSD_EXISTS || rv == STSD_NOTFOUND) && !ch->retried &&
-	    ch->kind != CHANGE_REMOVE) {
+	if ((rv == STSD_EXISTS || rv == STSD_NOTFOUND) && !ch->retried) {
 		ch->retried = true;
 		if ((rv = propose_record(ch, rv == STSD_EXISTS)) == STSD_OK)
 			return;
 	}
-	if (ch->kind == CHANGE_REMOVE && rv == STSD_NOTFOUND)
-		rv = STSD_OK;
 	finish(ch, rv);
 }
 
@@ -213,8 +206,7 @@ static void write_record(struct change *ch)
 	int rv;
 
 	rv = read_record(ch->c, ch->id, &m);
-	if (rv == STSD_OK && ch->kind != CHANGE_REMOVE &&
-	    strcmp(m.raft_address, ch->raft_address) == 0 &&
+	if (rv == STSD_OK && strcmp(m.raft_address, ch->raft_address) == 0 &&
 	    strcmp(m.api_address, ch->api_address) == 0) {
 		finish(ch, STSD_OK); /* already recorded */
 		return;
@@ -244,6 +236,21 @@ static struct change *new_change(struct cons *c, enum change_kind kind, uint64_t
 static bool leading(struct cons *c)
 {
 	return c->leader_ready && raft_state(&c->raft) == RAFT_LEADER;
+}
+
+static bool in_configuration(struct cons *c, uint64_t id)
+{
+	for (unsigned i = 0; i < c->raft.configuration.n; i++)
+		if (c->raft.configuration.servers[i].id == id)
+			return true;
+	return false;
+}
+
+static bool has_record(struct cons *c, uint64_t id)
+{
+	struct cons_member m;
+
+	return read_record(c, id, &m) == STSD_OK;
 }
 
 /* Records written from a raft callback must not run inside it: the proposal is fine there, raft
@@ -297,25 +304,46 @@ static void remove_cb(struct raft_change *req, int status)
 {
 	struct change *ch = req->data;
 
-	if (status != 0) {
-		finish(ch, cons_raft_err(status));
-		return;
-	}
-	write_record(ch);
+	finish(ch, status == 0 ? STSD_OK : cons_raft_err(status));
+}
+
+/* The record is deleted first, while this replica surely leads: removing the leader itself makes
+ * it step down as soon as the new configuration commits, too late to delete anything. A member
+ * that stays in the configuration because raft_remove then fails records itself again. */
+static void unrecorded_cb(void *ud, int rv, const struct cons_result *res)
+{
+	struct change *ch = ud;
+
+	if (rv == STSD_OK && res->status != STSD_OK && res->status != STSD_NOTFOUND)
+		rv = res->status;
+	if (rv == STSD_OK)
+		rv = cons_raft_err(raft_remove(&ch->c->raft, &ch->req.change, ch->id, remove_cb));
+	if (rv != STSD_OK)
+		finish(ch, rv);
 }
 
 int cons_remove_member(struct cons *c, uint64_t id, cons_change_cb cb, void *ud)
 {
+	struct store_op op = {.type = STORE_OP_DELETE, .resource = CONS_MEMBERS_RESOURCE, .ns = ""};
 	struct change *ch;
+	char name[24];
 	int rv;
 
 	if (!leading(c))
 		return STSD_NOTLEADER;
+	if (!in_configuration(c, id))
+		return STSD_NOTFOUND;
 	if ((ch = new_change(c, CHANGE_REMOVE, id, NULL, NULL, cb, ud)) == NULL)
 		return STSD_NOMEM;
-	if ((rv = raft_remove(&c->raft, &ch->req.change, id, remove_cb)) != 0) {
+	record_name(id, name, sizeof name);
+	op.name = name;
+	if (!has_record(c, id)) { /* nothing to delete: an empty check, then the configuration */
+		op.type = STORE_OP_ASSERT;
+		op.expect_absent = true;
+	}
+	if ((rv = cons_propose(c, &op, 1, unrecorded_cb, ch)) != STSD_OK) {
 		free(ch);
-		return cons_raft_err(rv);
+		return rv;
 	}
 	return STSD_OK;
 }

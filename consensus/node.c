@@ -165,6 +165,13 @@ static void apply_options(struct cons *c, const struct cons_options *o)
 	raft_set_snapshot_threshold(&c->raft, o->snapshot_threshold ? o->snapshot_threshold : 8192);
 	raft_set_snapshot_trailing(&c->raft, o->snapshot_trailing ? o->snapshot_trailing : 2048);
 	raft_set_pre_vote(&c->raft, true);
+	/* A follower busy taking its own snapshot drops an incoming InstallSnapshot without an
+	 * answer (raft 0.15, "already taking or installing snapshot"); the leader resends only
+	 * after this timeout, 30 s by default. 5 s bounds that stall and still leaves a store of
+	 * hundreds of MB time to arrive and import before the leader gives up on it
+	 * (docs/decisions/004). */
+	raft_set_install_snapshot_timeout(
+	    &c->raft, o->install_snapshot_timeout_ms ? o->install_snapshot_timeout_ms : 5000);
 	raft_uv_set_connect_retry_delay(&c->io, o->connect_retry_ms ? o->connect_retry_ms : 100);
 	c->propose_timeout_ms = o->propose_timeout_ms ? o->propose_timeout_ms : 10000;
 }
