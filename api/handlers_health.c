@@ -80,8 +80,8 @@ static void metrics(struct api_server *s, struct api_req *r)
 	metric(&t, "stsd_snapshots_skipped_total", "counter",
 	       "Snapshot restores skipped because the store already covered them.",
 	       st.snapshots_skipped);
-	metric(&t, "stsd_proposals_total", "counter", "Commands proposed on this replica as leader.",
-	       st.proposals);
+	metric(&t, "stsd_proposals_total", "counter",
+	       "Commands proposed on this replica as leader.", st.proposals);
 	metric(&t, "stsd_proposal_entries_total", "counter",
 	       "Log entries those commands went out in (group commit).", st.entries);
 	latency_histogram(&t, &l);

@@ -54,23 +54,12 @@ static void restarted_replica_catches_up(void **state)
 	t->w = writers_start(t->h, "counter", WRITERS);
 	for (int round = 1; round <= ROUNDS; round++)
 		restart_leader(t, round);
-	writers_stop(t->w);
-	harness_wait_converged(t->h, 20000);
-	writers_check(t->w);
+	cluster_test_settle(t);
 	harness_finish(t->h);
 }
 
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(restarted_replica_catches_up, cluster_test_setup,
-	                                    cluster_test_teardown),
-	};
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s STSD\n", argv[0]);
-		return 2;
-	}
-	stsd = argv[1];
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cluster_test_main(argc, argv, &stsd, "restarted_replica_catches_up",
+	                         restarted_replica_catches_up);
 }

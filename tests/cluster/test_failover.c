@@ -54,23 +54,12 @@ static void survives_five_leader_kills(void **state)
 	for (int round = 1; round <= ROUNDS; round++)
 		kill_leader(t, round);
 	writers_wait_progress(t->w, util_now_mono_ms(), RECOVER_MS);
-	writers_stop(t->w);
-	harness_wait_converged(t->h, 20000);
-	writers_check(t->w);
+	cluster_test_settle(t);
 	harness_finish(t->h);
 }
 
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(survives_five_leader_kills, cluster_test_setup,
-	                                    cluster_test_teardown),
-	};
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s STSD\n", argv[0]);
-		return 2;
-	}
-	stsd = argv[1];
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cluster_test_main(argc, argv, &stsd, "survives_five_leader_kills",
+	                         survives_five_leader_kills);
 }

@@ -97,23 +97,12 @@ static void grows_to_five_and_shrinks_to_three(void **state)
 	harness_assert_voters(t->h, 3);
 	kill_leader_of_three(t);
 	writers_wait_acked(t->w, writers_acked(t->w) + 20, RECOVER_MS);
-	writers_stop(t->w);
-	harness_wait_converged(t->h, 20000);
-	writers_check(t->w);
+	cluster_test_settle(t);
 	harness_finish(t->h);
 }
 
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(grows_to_five_and_shrinks_to_three, cluster_test_setup,
-	                                    cluster_test_teardown),
-	};
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s STSD\n", argv[0]);
-		return 2;
-	}
-	stsd = argv[1];
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cluster_test_main(argc, argv, &stsd, "grows_to_five_and_shrinks_to_three",
+	                         grows_to_five_and_shrinks_to_three);
 }

@@ -41,9 +41,7 @@ static void removes_the_leader(void **state)
 	harness_wait_member(t->h, leader, HARNESS_OUT_OF_CONF, RECOVER_MS);
 	harness_stop(t->h, leader);
 	writers_wait_acked(t->w, writers_acked(t->w) + 20, RECOVER_MS);
-	writers_stop(t->w);
-	harness_wait_converged(t->h, 20000);
-	writers_check(t->w);
+	cluster_test_settle(t);
 	/* Its member record goes with it, as for any other removed member. */
 	harness_wait_member(t->h, leader, HARNESS_GONE, RECOVER_MS);
 	harness_assert_voters(t->h, 2);
@@ -52,15 +50,5 @@ static void removes_the_leader(void **state)
 
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(removes_the_leader, cluster_test_setup,
-	                                    cluster_test_teardown),
-	};
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s STSD\n", argv[0]);
-		return 2;
-	}
-	stsd = argv[1];
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cluster_test_main(argc, argv, &stsd, "removes_the_leader", removes_the_leader);
 }

@@ -75,9 +75,7 @@ static void restarts_each_replica_from_disk(void **state)
 		kill_and_restart(t, id);
 	kill_all_and_restart(t);
 	writers_wait_acked(t->w, writers_acked(t->w) + 30, RECOVER_MS);
-	writers_stop(t->w);
-	harness_wait_converged(t->h, 20000);
-	writers_check(t->w);
+	cluster_test_settle(t);
 	for (uint64_t id = 1; id <= 3; id++) {
 		harness_log_has(t->h, id, "event=snapshot_taken", &n);
 		snapshots += n;
@@ -89,15 +87,6 @@ static void restarts_each_replica_from_disk(void **state)
 
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(restarts_each_replica_from_disk, cluster_test_setup,
-	                                    cluster_test_teardown),
-	};
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s STSD\n", argv[0]);
-		return 2;
-	}
-	stsd = argv[1];
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cluster_test_main(argc, argv, &stsd, "restarts_each_replica_from_disk",
+	                         restarts_each_replica_from_disk);
 }

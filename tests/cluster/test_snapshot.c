@@ -135,9 +135,7 @@ static void catches_up_by_snapshot(void **state)
 	harness_wait_caught_up(h, lagging, RECOVER_MS);
 	writers_wait_progress(t->w, util_now_mono_ms(), RECOVER_MS);
 	writers_wait_acked(t->w, writers_acked(t->w) + 2 * THRESHOLD, 30000);
-	writers_stop(t->w);
-	harness_wait_converged(h, 20000);
-	writers_check(t->w);
+	cluster_test_settle(t);
 	check_objects(h, lagging, OBJECTS);
 
 	/* And back once more, this time from the snapshot it installed. */
@@ -152,15 +150,6 @@ static void catches_up_by_snapshot(void **state)
 
 int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(catches_up_by_snapshot, cluster_test_setup,
-	                                    cluster_test_teardown),
-	};
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s STSD\n", argv[0]);
-		return 2;
-	}
-	stsd = argv[1];
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cluster_test_main(argc, argv, &stsd, "catches_up_by_snapshot",
+	                         catches_up_by_snapshot);
 }

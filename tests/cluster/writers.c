@@ -409,3 +409,25 @@ int cluster_test_teardown(void **state)
 	free(t);
 	return 0;
 }
+
+void cluster_test_settle(struct cluster_test *t)
+{
+	writers_stop(t->w);
+	harness_wait_converged(t->h, 20000);
+	writers_check(t->w);
+}
+
+int cluster_test_main(int argc, char **argv, const char **stsd, const char *name,
+                      void (*test)(void **state))
+{
+	const struct CMUnitTest tests[] = {
+	    {name, test, cluster_test_setup, cluster_test_teardown, NULL},
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s STSD\n", argv[0]);
+		return 2;
+	}
+	*stsd = argv[1];
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

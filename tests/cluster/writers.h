@@ -51,4 +51,12 @@ struct cluster_test {
 int cluster_test_setup(void **state);
 int cluster_test_teardown(void **state);
 
+/* The end every counter test shares: stop the writers, wait until the replicas converge, check
+ * every counter on every replica. */
+void cluster_test_settle(struct cluster_test *t);
+
+/* main() of a test file with one cluster test: argv[1] is the stsd binary, stored in *stsd. */
+int cluster_test_main(int argc, char **argv, const char **stsd, const char *name,
+                      void (*test)(void **state));
+
 #endif
