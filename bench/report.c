@@ -15,6 +15,7 @@
 
 #include "harness.h"
 #include "log.h"
+#include "machine.h"
 #include "util.h"
 
 #define SETTLE_TIMEOUT_MS 30000
@@ -283,42 +284,6 @@ void bench_parse_opts(int argc, char **argv, unsigned allowed, const char *usage
 
 /* --- the machine --- */
 
-/* The first "model name" of /proc/cpuinfo into out (256 bytes). */
-static void cpu_model(char *out)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512];
-
-	snprintf(out, 256, "unknown");
-	while (f != NULL && fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "model name : %255[^\n]", out) == 1)
-			break;
-	if (f != NULL)
-		fclose(f);
-}
-
-static const char *fs_name(const char *dir)
-{
-	struct statfs st;
-
-	if (statfs(dir, &st) != 0)
-		return "unknown";
-	switch ((unsigned long)st.f_type) {
-	case 0xEF53:
-		return "ext2/3/4";
-	case 0x58465342:
-		return "xfs";
-	case 0x9123683E:
-		return "btrfs";
-	case 0x01021994:
-		return "tmpfs";
-	case 0x794C7630:
-		return "overlayfs";
-	default:
-		return "other";
-	}
-}
-
 /* The first line of `etcd --version` ("etcd Version: 3.4.23") into out. */
 static void etcd_version(char *out, size_t len)
 {
@@ -336,16 +301,16 @@ static void etcd_version(char *out, size_t len)
 void bench_print_machine(const char *dir)
 {
 	char cpu[256], qcpu[300], kernel[400], qkernel[450], qdir[PATH_MAX + 8], date[32], etcd[64];
-	struct utsname u;
+	char fs[32];
 
-	cpu_model(cpu);
-	if (uname(&u) != 0)
+	machine_cpu_model(cpu, sizeof cpu);
+	if (!machine_kernel(kernel, sizeof kernel))
 		bench_fail("uname: %s", strerror(errno));
-	snprintf(kernel, sizeof kernel, "%s %s %s", u.sysname, u.release, u.machine);
 	util_format_rfc3339(util_now_unix(), date, sizeof date);
 	etcd_version(etcd, sizeof etcd);
 	printf("%s: machine cpu=%s cpus=%ld kernel=%s dir=%s fs=%s date=%s etcd=%s curl=%s\n", prog,
 	       log_quote(qcpu, sizeof qcpu, cpu), sysconf(_SC_NPROCESSORS_ONLN),
 	       log_quote(qkernel, sizeof qkernel, kernel), log_quote(qdir, sizeof qdir, dir),
-	       fs_name(dir), date, etcd, curl_version_info(CURLVERSION_NOW)->version);
+	       machine_fs_name(dir, fs, sizeof fs), date, etcd,
+	       curl_version_info(CURLVERSION_NOW)->version);
 }

@@ -15,6 +15,7 @@
 
 #include "errors.h"
 #include "log.h"
+#include "machine.h"
 #include "store.h"
 #include "util.h"
 
@@ -139,52 +140,18 @@ static void parse_args(int argc, char **argv, struct bench *b)
 	}
 }
 
-/* The first "model name" of /proc/cpuinfo into out (256 bytes). */
-static void cpu_model(char *out)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512];
-
-	snprintf(out, 256, "unknown");
-	while (f != NULL && fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "model name : %255[^\n]", out) == 1)
-			break;
-	if (f != NULL)
-		fclose(f);
-}
-
-static const char *fs_name(const char *dir, char *buf, size_t len)
-{
-	static const struct {
-		unsigned long magic;
-		const char *name;
-	} known[] = {{0xEF53, "ext2/3/4"},  {0x58465342, "xfs"},       {0x9123683E, "btrfs"},
-	             {0x01021994, "tmpfs"}, {0x794C7630, "overlayfs"}, {0x6969, "nfs"}};
-	struct statfs st;
-
-	if (statfs(dir, &st) != 0)
-		return "unknown";
-	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-		if ((unsigned long)st.f_type == known[i].magic)
-			return known[i].name;
-	snprintf(buf, len, "0x%lx", (unsigned long)st.f_type);
-	return buf;
-}
-
 static void print_machine(const struct bench *b)
 {
 	char cpu[256], qcpu[300], kernel[400], qkernel[450], qdir[4200], fs[32], date[32];
-	struct utsname u;
 
-	cpu_model(cpu);
-	if (uname(&u) != 0)
+	machine_cpu_model(cpu, sizeof cpu);
+	if (!machine_kernel(kernel, sizeof kernel))
 		fail("uname: %s", strerror(errno));
-	snprintf(kernel, sizeof kernel, "%s %s %s", u.sysname, u.release, u.machine);
 	util_format_rfc3339(util_now_unix(), date, sizeof date);
 	printf("store_bench: machine cpu=%s cpus=%ld kernel=%s dir=%s fs=%s date=%s\n",
 	       log_quote(qcpu, sizeof qcpu, cpu), sysconf(_SC_NPROCESSORS_ONLN),
 	       log_quote(qkernel, sizeof qkernel, kernel), log_quote(qdir, sizeof qdir, b->parent),
-	       fs_name(b->parent, fs, sizeof fs), date);
+	       machine_fs_name(b->parent, fs, sizeof fs), date);
 	printf("store_bench: config objects=%zu size=%zu resource=%s namespace=%s batch_ops=%d\n",
 	       b->objects, b->size, RESOURCE, NS, BATCH_OPS);
 }
