@@ -120,4 +120,8 @@ void harness_remove_member(struct harness *h, uint64_t member);
 /* The leader lists exactly n members, each a voter in the configuration and running here. */
 void harness_assert_voters(struct harness *h, size_t n);
 
+/* For the harness's own files: a pause between polls, and replica id's slot. */
+void harness_nap(long ms);
+struct harness_replica *harness_replica_of(struct harness *h, uint64_t id);
+
 #endif
