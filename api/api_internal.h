@@ -33,8 +33,17 @@ enum api_verb {
 	VERB_DELETECOLLECTION = 1u << 7,
 };
 
-struct api_schema; /* schema.c */
+struct api_schema;    /* schema.c */
+struct api_table_def; /* table.h */
 struct api_invalid;
+
+/* Subresources a resource serves (discovery announces them; router accepts only these). */
+enum api_subresource {
+	SUB_STATUS = 1u << 0, /* NAME/status: get, update, patch of .status only */
+	SUB_SCALE = 1u << 1,  /* NAME/scale: autoscaling/v1 Scale */
+	SUB_LOG = 1u << 2,    /* pods/NAME/log (proxied to the node's agent) */
+	SUB_EXEC = 1u << 3,   /* pods/NAME/exec (proxied to the node's agent) */
+};
 
 /* Field errors of an object, gathered into one 422 Invalid answer (validate.c). */
 struct api_invalid {
@@ -67,15 +76,16 @@ struct api_resource {
 	unsigned verbs;    /* enum api_verb bits that discovery announces */
 	unsigned name_max; /* 63 for DNS labels (namespaces), 253 for DNS subdomains */
 	const struct api_schema *schema; /* top-level fields, for fieldValidation */
+	unsigned subresources;           /* enum api_subresource bits */
+	/* Field selectors this resource answers besides metadata.name and metadata.namespace:
+	 * dotted JSON paths ("spec.nodeName"), NULL-terminated. */
+	const char *field_selectors[12];
+	const struct api_table_def *table; /* columns and cells of `kubectl get`; NULL: Name, Age */
 	/* Fill in defaults of a new object (may be NULL). */
 	void (*defaults)(json_t *obj);
 	/* Check an object; old is the stored one on update, NULL on create (may be NULL). */
 	void (*validate)(json_t *obj, json_t *old, struct api_invalid *inv);
 };
-
-/* Hooks of the resources (validate.c). */
-void api_configmap_validate(json_t *obj, json_t *old, struct api_invalid *inv);
-void api_namespace_defaults(json_t *obj);
 
 /* The resource with this group and plural, or NULL. */
 const struct api_resource *api_resource_find(const char *group, const char *plural);

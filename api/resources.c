@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "hooks.h"
 #include "schema.h"
 
 #define CRUD (VERB_GET | VERB_LIST | VERB_CREATE | VERB_UPDATE | VERB_DELETE)

@@ -48,8 +48,9 @@ const struct api_schema api_schema_object_meta = {SCH_OBJECT, object_meta_fields
 
 static const char *type_name(enum schema_type t)
 {
-	static const char *const names[] = {"any",    "string", "integer", "boolean", "object",
-	                                    "object", "array",  "string",  "string"};
+	static const char *const names[] = {
+	    "any",   "string", "integer", "boolean",           "object",   "object",
+	    "array", "string", "string",  "integer or string", "quantity", "number"};
 	return names[t];
 }
 
@@ -104,6 +105,12 @@ static bool type_ok(enum schema_type t, json_t *v)
 		return json_is_string(v) && base64_ok(json_string_value(v));
 	case SCH_INT:
 		return json_is_integer(v);
+	case SCH_INT_OR_STRING:
+		return json_is_integer(v) || json_is_string(v);
+	case SCH_QUANTITY:
+		return json_is_number(v) || json_is_string(v);
+	case SCH_NUMBER:
+		return json_is_number(v);
 	case SCH_BOOL:
 		return json_is_boolean(v);
 	case SCH_OBJECT:

@@ -13,11 +13,22 @@ enum schema_type {
 	SCH_STRING,
 	SCH_INT,
 	SCH_BOOL,
-	SCH_OBJECT, /* known fields only */
-	SCH_MAP,    /* any keys, values of .item */
-	SCH_ARRAY,  /* values of .item */
-	SCH_BASE64, /* a string holding standard base64 (bytes in protobuf) */
-	SCH_TIME,   /* an RFC 3339 string (metav1.Time {seconds, nanos} in protobuf) */
+	SCH_OBJECT,        /* known fields only */
+	SCH_MAP,           /* any keys, values of .item */
+	SCH_ARRAY,         /* values of .item */
+	SCH_BASE64,        /* a string holding standard base64 (bytes in protobuf) */
+	SCH_TIME,          /* an RFC 3339 string (metav1.Time {seconds, nanos} in protobuf) */
+	SCH_INT_OR_STRING, /* intstr.IntOrString (maxUnavailable, targetPort) */
+	SCH_QUANTITY,      /* resource.Quantity: a string ("500m", "1Gi") or a number */
+	SCH_NUMBER,        /* any JSON number */
+};
+
+/* How a strategic merge patch and server-side apply treat a field (Kubernetes' patchStrategy and
+ * x-kubernetes-list-type). Lists without PATCH_MERGE are replaced whole; objects and maps merge. */
+enum patch_strategy {
+	PATCH_DEFAULT = 0,
+	PATCH_MERGE = 1u << 0, /* SCH_ARRAY: merge items by merge_key, or as a set of primitives */
+	PATCH_RETAIN_KEYS = 1u << 1, /* SCH_ARRAY of objects / SCH_OBJECT: honours $retainKeys */
 };
 
 struct api_field;
@@ -26,6 +37,8 @@ struct api_schema {
 	enum schema_type type;
 	const struct api_field *fields; /* SCH_OBJECT: terminated by a NULL name */
 	const struct api_schema *item;  /* SCH_MAP, SCH_ARRAY */
+	const char *merge_key; /* SCH_ARRAY of objects with PATCH_MERGE: "name", "port"... */
+	unsigned strategy;     /* enum patch_strategy bits */
 };
 
 struct api_field {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "hooks.h"
 
 #define CONFIGMAP_MAX_BYTES (1024 * 1024)
 
