@@ -218,9 +218,14 @@ int store_list(struct store_reader *r, const struct store_list_request *req, sto
 			break;
 		}
 		arena_reset(&r->arena);
-		if ((rv = object_from_kv(r, &k, &v, &o)) != STSD_OK || (rv = cb(ud, &o)) != 0)
+		if ((rv = object_from_kv(r, &k, &v, &o)) != STSD_OK)
 			break;
-		page->count++;
+		if ((rv = cb(ud, &o)) == STORE_SKIP)
+			rv = STSD_OK;
+		else if (rv != 0)
+			break;
+		else
+			page->count++;
 		memcpy(start, k.mv_data, k.mv_size);
 		slen = k.mv_size;
 	}

@@ -182,8 +182,11 @@ int store_get(struct store_reader *r, const char *resource, const char *ns, cons
               struct store_object *out);
 
 /* Called per item; the item is valid during the call only. A non-zero return stops the iteration
- * and becomes the iterating function's return value. */
+ * and becomes the iterating function's return value, except STORE_SKIP from a store_list callback:
+ * the item was filtered out (not counted against the limit; a continue token still resumes after
+ * it). */
 typedef int (*store_object_cb)(void *ud, const struct store_object *o);
+#define STORE_SKIP 0x5ca1ab1e
 
 struct store_list_request {
 	const char *resource;

@@ -107,6 +107,40 @@ static void continue_tokens(void **state)
 	page_through(f, "a", 3, 3);
 }
 
+/* Keep only names starting with "web": the others are skipped. */
+static int collect_web(void *ud, const struct store_object *o)
+{
+	return strncmp(o->name, "web", 3) == 0 ? collect(ud, o) : STORE_SKIP;
+}
+
+/* A filtering callback: skipped items count against no limit, pages resume after them. */
+static void skipped_items(void **state)
+{
+	struct fixture *f = *state;
+	struct store_list_request req = {.resource = "configmaps", .limit = 2};
+	struct store_list_page page;
+	struct store_reader *r;
+	struct names n = {0};
+	char token[STORE_TOKEN_MAX];
+
+	populate(f);
+	assert_int_equal(store_read_begin(f->s, &r), STSD_OK);
+	assert_int_equal(store_list(r, &req, collect_web, &n, &page), STSD_OK);
+	assert_int_equal(page.count, 2);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.items[0], "b/web-0");
+	assert_string_equal(n.items[1], "b/web-1");
+	assert_string_not_equal(page.next_token, "");
+	strcpy(token, page.next_token);
+	req.continue_token = token;
+	assert_int_equal(store_list(r, &req, collect_web, &n, &page), STSD_OK);
+	assert_int_equal(page.count, 1);
+	assert_int_equal(n.n, 3);
+	assert_string_equal(n.items[2], "b/web-10");
+	assert_string_equal(page.next_token, "");
+	store_read_end(r);
+}
+
 static void continue_after_changes(void **state)
 {
 	struct fixture *f = *state;
@@ -358,6 +392,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(list_in_key_order, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(continue_tokens, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(continue_after_changes, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(skipped_items, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(bad_tokens, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(callback_stops_iteration, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(pods_by_node_index, fx_setup, fx_teardown),
