@@ -2,7 +2,9 @@
  * schemas that validate JSON. kubectl's typed clients (create configmap, create namespace, ...)
  * send "application/vnd.kubernetes.protobuf": the magic "k8s\0", then a runtime.Unknown
  * {typeMeta = 1 {apiVersion = 1, kind = 2}, raw = 2, contentEncoding = 3, contentType = 4} whose
- * raw bytes are the object's message (tags from k8s.io/api generated.proto, kept in the schema). */
+ * raw bytes are the object's message (tags from k8s.io/api generated.proto, kept in the schema).
+ * Only the kinds typed clients send this way carry tags; an object (or nested object) whose schema
+ * has none is refused with a clear error rather than decoded into an empty shell. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -146,6 +148,68 @@ static json_t *time_value(struct pb *b, const struct field *f)
 	return json_string(buf);
 }
 
+/* intstr.IntOrString {int64 type = 1 (0 int, 1 string); int32 intVal = 2; string strVal = 3}. */
+static json_t *int_or_string(struct pb *b, const struct field *f)
+{
+	struct pb t = {f->bytes, f->bytes + f->len, b->err, b->errlen, b->depth};
+	struct field g;
+	uint64_t type = 0;
+	int64_t ival = 0;
+	json_t *sval = NULL;
+
+	while (t.p < t.end) {
+		if (!next_field(&t, &g)) {
+			json_decref(sval);
+			return NULL;
+		}
+		if (g.tag == 1 && g.wire == WIRE_VARINT)
+			type = g.value;
+		else if (g.tag == 2 && g.wire == WIRE_VARINT)
+			ival = (int32_t)(uint32_t)g.value;
+		else if (g.tag == 3 && g.wire == WIRE_LEN) {
+			json_decref(sval);
+			if ((sval = utf8_string(b, &g)) == NULL)
+				return NULL;
+		}
+	}
+	if (type == 1)
+		return sval ? sval : json_string("");
+	json_decref(sval);
+	return json_integer(ival);
+}
+
+/* resource.Quantity {string string = 1}. */
+static json_t *quantity(struct pb *b, const struct field *f)
+{
+	struct pb t = {f->bytes, f->bytes + f->len, b->err, b->errlen, b->depth};
+	struct field g;
+	json_t *v = NULL;
+
+	while (t.p < t.end) {
+		if (!next_field(&t, &g)) {
+			json_decref(v);
+			return NULL;
+		}
+		if (g.tag == 1 && g.wire == WIRE_LEN) {
+			json_decref(v);
+			if ((v = utf8_string(b, &g)) == NULL)
+				return NULL;
+		}
+	}
+	return v ? v : json_string("0");
+}
+
+static json_t *double_value(const struct field *f)
+{
+	uint64_t bits = 0;
+	double d;
+
+	for (int i = 7; i >= 0; i--)
+		bits = bits << 8 | f->bytes[i];
+	memcpy(&d, &bits, sizeof d);
+	return json_real(d);
+}
+
 static json_t *scalar(const struct api_schema *sch, struct pb *b, const struct field *f)
 {
 	bool len = f->wire == WIRE_LEN, var = f->wire == WIRE_VARINT;
@@ -159,6 +223,12 @@ static json_t *scalar(const struct api_schema *sch, struct pb *b, const struct f
 		return len ? time_value(b, f) : NULL;
 	case SCH_INT:
 		return var ? json_integer((json_int_t)f->value) : NULL;
+	case SCH_INT_OR_STRING:
+		return len ? int_or_string(b, f) : NULL;
+	case SCH_QUANTITY:
+		return len ? quantity(b, f) : NULL;
+	case SCH_NUMBER:
+		return f->wire == WIRE_I64 ? double_value(f) : NULL;
 	case SCH_BOOL:
 		return var ? json_boolean(f->value != 0) : NULL;
 	case SCH_OBJECT:
@@ -202,13 +272,27 @@ static bool map_entry(const struct api_schema *sch, struct pb *b, const struct f
 	return true;
 }
 
+/* Whether any field of an object schema has a protobuf tag. */
+static bool has_tags(const struct api_schema *sch)
+{
+	for (const struct api_field *f = sch->fields; f && f->name; f++)
+		if (f->tag != 0)
+			return true;
+	return false;
+}
+
 static bool put_field(const struct api_field *fd, struct pb *b, const struct field *f, json_t *obj)
 {
 	const struct api_schema *sch = fd->schema;
+	const struct api_schema *elem =
+	    sch->type == SCH_ARRAY || sch->type == SCH_MAP ? sch->item : sch;
 	json_t *v, *slot = json_object_get(obj, fd->name);
 
 	if (sch->type == SCH_ANY)
-		return true; /* free-form (managedFields): not carried over protobuf */
+		return true; /* free-form (fieldsV1): not carried over protobuf */
+	if (elem->type == SCH_OBJECT && !has_tags(elem))
+		return fail(b, "field %s cannot be decoded from protobuf here; send it as JSON",
+		            fd->name);
 	if (sch->type == SCH_MAP) {
 		if (slot == NULL)
 			json_object_set_new(obj, fd->name, slot = json_object());
@@ -298,7 +382,9 @@ json_t *api_proto_decode(const struct api_schema *sch, const void *data, size_t 
 	json_t *type = json_object(), *obj = NULL;
 
 	err[0] = '\0';
-	if (len < 4 || memcmp(data, "k8s\0", 4) != 0)
+	if (sch == NULL || sch->type != SCH_OBJECT || !has_tags(sch))
+		fail(&b, "protobuf is not supported for this resource; send it as JSON");
+	else if (len < 4 || memcmp(data, "k8s\0", 4) != 0)
 		fail(&b, "not Kubernetes protobuf (no \"k8s\\0\" prefix)");
 	else {
 		b.p += 4;

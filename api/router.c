@@ -58,6 +58,21 @@ static void not_found(struct route *rt, const char *why)
 	rt->error = why;
 }
 
+/* Whether res announces subresource sub (discovery lists the same ones). */
+static bool sub_served(const struct api_resource *res, const char *sub)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} subs[] = {
+	    {"status", SUB_STATUS}, {"scale", SUB_SCALE}, {"log", SUB_LOG}, {"exec", SUB_EXEC}};
+
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+		if (strcmp(subs[i].name, sub) == 0)
+			return (res->subresources & subs[i].bit) != 0;
+	return false;
+}
+
 /* The rest of a resource path after the group/version prefix: [namespaces/NS/]PLURAL[/NAME[/SUB]],
  * where namespaces/NAME[/SUB] is the namespace object itself when no resource follows. */
 static void resource_path(const char *group, const char **s, int n, struct route *rt)
@@ -80,7 +95,7 @@ static void resource_path(const char *group, const char **s, int n, struct route
 	rt->res = res;
 	if (n >= 2 && !copy(rt->name, sizeof rt->name, s[1]))
 		return not_found(rt, "name too long");
-	if (n == 3 && !copy(rt->sub, sizeof rt->sub, s[2]))
+	if (n == 3 && (!sub_served(res, s[2]) || !copy(rt->sub, sizeof rt->sub, s[2])))
 		return not_found(rt, "the server could not find the requested resource");
 }
 

@@ -1,4 +1,6 @@
-/* schema.c — checking an object against its schema: wrong types and unknown fields, with paths. */
+/* schema.c — checking an object against its schema: wrong types and unknown fields, with paths.
+ * The schemas themselves are in schemas_*.c. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,40 +13,6 @@ const struct api_schema api_schema_any = {SCH_ANY, NULL, NULL};
 const struct api_schema api_schema_time = {SCH_TIME, NULL, NULL};
 const struct api_schema api_schema_string_map = {SCH_MAP, NULL, &api_schema_string};
 const struct api_schema api_schema_string_list = {SCH_ARRAY, NULL, &api_schema_string};
-
-static const struct api_field owner_reference_fields[] = {
-    {"apiVersion", &api_schema_string, 5},
-    {"kind", &api_schema_string, 1},
-    {"name", &api_schema_string, 3},
-    {"uid", &api_schema_string, 4},
-    {"controller", &api_schema_bool, 6},
-    {"blockOwnerDeletion", &api_schema_bool, 7},
-    {NULL, NULL, 0},
-};
-static const struct api_schema owner_reference = {SCH_OBJECT, owner_reference_fields, NULL};
-static const struct api_schema owner_references = {SCH_ARRAY, NULL, &owner_reference};
-static const struct api_schema any_list = {SCH_ARRAY, NULL, &api_schema_any};
-
-/* Tags from k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto. */
-static const struct api_field object_meta_fields[] = {
-    {"name", &api_schema_string, 1},
-    {"generateName", &api_schema_string, 2},
-    {"namespace", &api_schema_string, 3},
-    {"selfLink", &api_schema_string, 4},
-    {"uid", &api_schema_string, 5},
-    {"resourceVersion", &api_schema_string, 6},
-    {"generation", &api_schema_int, 7},
-    {"creationTimestamp", &api_schema_time, 8},
-    {"deletionTimestamp", &api_schema_time, 9},
-    {"deletionGracePeriodSeconds", &api_schema_int, 10},
-    {"labels", &api_schema_string_map, 11},
-    {"annotations", &api_schema_string_map, 12},
-    {"ownerReferences", &owner_references, 13},
-    {"finalizers", &api_schema_string_list, 14},
-    {"managedFields", &any_list, 17},
-    {NULL, NULL, 0},
-};
-const struct api_schema api_schema_object_meta = {SCH_OBJECT, object_meta_fields, NULL};
 
 static const char *type_name(enum schema_type t)
 {
@@ -93,6 +61,36 @@ static bool base64_ok(const char *s)
 	return true;
 }
 
+/* resource.Quantity's grammar: a signed decimal number, then a binary (Ki..Ei) or decimal (n, u,
+ * m, k, M..E) suffix or a decimal exponent (k8s.io/apimachinery/pkg/api/resource ParseQuantity). */
+static bool quantity_ok(const char *s)
+{
+	static const char *const suffixes[] = {"",  "n", "u",  "m",  "k",  "M",  "G",  "T",
+	                                       "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+	size_t digits = 0, dots = 0;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	for (; isdigit((unsigned char)*s) || *s == '.'; s++)
+		*s == '.' ? dots++ : digits++;
+	if (digits == 0 || dots > 1)
+		return false;
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+		if (strcmp(s, suffixes[i]) == 0)
+			return true;
+	if (*s != 'e' && *s != 'E')
+		return false;
+	s++;
+	if (*s == '+' || *s == '-')
+		s++;
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
 static bool type_ok(enum schema_type t, json_t *v)
 {
 	switch (t) {
@@ -108,7 +106,8 @@ static bool type_ok(enum schema_type t, json_t *v)
 	case SCH_INT_OR_STRING:
 		return json_is_integer(v) || json_is_string(v);
 	case SCH_QUANTITY:
-		return json_is_number(v) || json_is_string(v);
+		return json_is_number(v) ||
+		       (json_is_string(v) && quantity_ok(json_string_value(v)));
 	case SCH_NUMBER:
 		return json_is_number(v);
 	case SCH_BOOL:
@@ -180,6 +179,11 @@ static void check(const struct api_schema *sch, json_t *v, const char *path,
 		         *path ? path : "the object", type_name(sch->type), json_type_name(v));
 		if (sch->type == SCH_BASE64 && json_is_string(v))
 			snprintf(rep->type_error, sizeof rep->type_error, "%s: illegal base64 data",
+			         path);
+		if (sch->type == SCH_QUANTITY && json_is_string(v))
+			snprintf(rep->type_error, sizeof rep->type_error,
+			         "%s: quantities must match the regular expression "
+			         "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
 			         path);
 		return;
 	}
