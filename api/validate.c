@@ -6,6 +6,7 @@
 
 #include "api_internal.h"
 #include "hooks.h"
+#include "validate_util.h"
 
 #define CONFIGMAP_MAX_BYTES (1024 * 1024)
 
@@ -157,6 +158,8 @@ void api_configmap_validate(json_t *obj, json_t *old, struct api_invalid *inv)
 	json_t *data = json_object_get(obj, "data"), *bin = json_object_get(obj, "binaryData");
 	size_t bytes = check_keys(data, "data", bin, inv, false) +
 	               check_keys(bin, "binaryData", NULL, inv, true);
+
+	v_meta(inv, obj);
 
 	if (bytes > CONFIGMAP_MAX_BYTES)
 		api_invalid_add(inv, "FieldValueTooLong", "[]",
