@@ -306,6 +306,15 @@ static bool any_version(struct api_req *r)
 	return rv && strcmp(rv, "0") == 0;
 }
 
+/* Watches are served by every replica from its own store: a forwarded answer could not stream,
+ * and a barrier adds nothing (the watch's resourceVersion says where it starts). */
+static bool watching(struct api_req *r)
+{
+	const char *w = api_req_query(r, "watch");
+
+	return w && (strcmp(w, "true") == 0 || strcmp(w, "1") == 0);
+}
+
 static void objects(struct api_server *s, struct api_req *r, const struct route *rt)
 {
 	bool read = api_objects_is_read(r, rt);
@@ -313,7 +322,7 @@ static void objects(struct api_server *s, struct api_req *r, const struct route 
 
 	if (c == NULL)
 		return;
-	if (read && any_version(r))
+	if (read && (any_version(r) || watching(r)))
 		api_objects_read(c); /* any replica's store will do */
 	else if (!api_leading(s))
 		api_forward(c);

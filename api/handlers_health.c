@@ -8,6 +8,7 @@
 #include "api_internal.h"
 #include "errors.h"
 #include "util.h"
+#include "watch.h"
 
 static void metric(struct api_buf *t, const char *name, const char *type, const char *help,
                    uint64_t value)
@@ -50,6 +51,9 @@ static void http_metrics(struct api_buf *t, const struct api_server *s)
 	       s->stats.forwarded);
 	metric(t, "stsd_forward_failures_total", "counter",
 	       "Forwarded requests that got no answer from the leader.", s->stats.forward_failed);
+	metric(t, "stsd_api_watches", "gauge", "Watches open on this replica.", api_watch_count(s));
+	metric(t, "stsd_api_watch_slow_closed_total", "counter",
+	       "Watches ended because their client read too slowly.", api_watch_slow_closed(s));
 }
 
 static void metrics(struct api_server *s, struct api_req *r)

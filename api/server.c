@@ -6,6 +6,7 @@
 #include "api_internal.h"
 #include "errors.h"
 #include "log.h"
+#include "watch.h"
 
 #define TICK_MS                    200
 #define DEFAULT_FORWARD_TIMEOUT_MS 35000
@@ -110,8 +111,8 @@ void api_on_leader(struct api_server *s, bool leader)
 
 void api_on_applied(struct api_server *s, uint64_t revision)
 {
-	(void)s;
-	(void)revision; /* watches (issue 4) wake up here */
+	if (!s->stopping)
+		api_watch_notify(s, revision);
 }
 
 /* ---- Stop: the HTTP server (its pending requests end first), the forwarder, the timer. ---- */
@@ -157,6 +158,8 @@ void api_stop(struct api_server *s, void (*done)(void *ud), void *ud)
 	s->stop_done = done;
 	s->stop_ud = ud;
 	s->closing = 3; /* http, forwarder, tick */
+	/* Watches first, while their requests exist: their streams end cleanly. */
+	api_watch_close_all(s);
 	uv_timer_stop(&s->tick);
 	uv_close((uv_handle_t *)&s->tick, tick_closed);
 	api_http_stop(s->http, http_stopped, s);
