@@ -160,6 +160,7 @@ struct api_server {
 	int closing;
 	void (*stop_done)(void *);
 	void *stop_ud;
+	struct api_watchers *watchers; /* open watches (watch.c); NULL until the first */
 };
 
 /* ---- Calls in flight (dispatch.c) ------------------------------------------------------------
@@ -180,6 +181,10 @@ struct api_call {
 	char *json;               /* its encoding (owned) */
 	int ns_op;                /* index of the op asserting the namespace, -1 for none */
 	int main_op;              /* index of the op whose object answers the request */
+	api_call_fn retry;        /* runs the request again after a Conflict (patches), or NULL */
+	int attempt;              /* retries so far */
+	int part;                 /* enum write_part of a patch (objects.h) */
+	bool managed;             /* obj's managedFields are final (server-side apply) */
 	struct api_call *prev, *next_call;
 };
 
@@ -286,6 +291,10 @@ void api_buf_free(struct api_buf *b);
 bool api_urlencode(const char *s, char *buf, size_t len);
 /* A random RFC 4122 version 4 UUID (36 characters + NUL). */
 void api_new_uid(char out[37]);
+/* Whether v nests objects and arrays at most max levels deep. Request bodies are held to
+ * API_MAX_DEPTH so that no recursive walk over them (schema, patch, apply) can exhaust the stack. */
+#define API_MAX_DEPTH 100
+bool api_json_depth_ok(const json_t *v, unsigned max);
 /* Parse a decimal uint64 ("" or junk: false). */
 bool api_parse_u64(const char *s, uint64_t *out);
 

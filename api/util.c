@@ -114,3 +114,29 @@ bool api_parse_u64(const char *s, uint64_t *out)
 	*out = v;
 	return true;
 }
+
+bool api_json_depth_ok(const json_t *v, unsigned max)
+{
+	const char *k;
+	json_t *child;
+	size_t i;
+
+	if (!json_is_object(v) && !json_is_array(v))
+		return true;
+	if (max == 0)
+		return false;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, child)
+		{
+			if (!api_json_depth_ok(child, max - 1))
+				return false;
+		}
+	} else {
+		json_array_foreach(v, i, child)
+		{
+			if (!api_json_depth_ok(child, max - 1))
+				return false;
+		}
+	}
+	return true;
+}

@@ -63,7 +63,7 @@ doc=$(jqb '.paths["api/v1"].serverRelativeURL')
 req GET "$follower$doc"
 check "openapi fieldValidation" fieldValidation \
 	"$(jqb '.paths["/api/v1/namespaces/{namespace}/configmaps/{name}"].patch.parameters[0].name')"
-req GET "$follower/apis/apps/v1"; check "unknown group" 404 "$code"
+req GET "$follower/apis/batch/v1"; check "unknown group" 404 "$code"
 req GET "$follower/nothing/here"; check "unknown path" 404 "$code"; check "status kind" Status "$(jqb .kind)"
 
 # ---- ConfigMaps through a follower (forwarded to the leader) ----
@@ -91,7 +91,8 @@ check "limit" 1 "$(jqb '.items | length')"
 token=$(jqb .metadata.continue)
 req GET "$follower/$cms?limit=1&continue=$token"; check "continue" 1 "$(jqb '.items | length')"
 req GET "$follower/$cms?continue=garbage"; check "bad continue" 400 "$code"
-req GET "$follower/$cms?labelSelector=a%3Db"; check "selectors refused, not ignored" 400 "$code"
+req GET "$follower/$cms?labelSelector=a%3D%3D%3Db"; check "bad label selector" 400 "$code"
+req GET "$follower/$cms?fieldSelector=data.k%3Dv"; check "unsupported field selector" 400 "$code"
 # Any replica answers resourceVersion=0 lists from its own store.
 for u in "${urls[@]}"; do
 	for _ in $(seq 50); do
@@ -136,7 +137,14 @@ check "oversized body" 413 "$code"
 req POST "$follower/api/v1/namespaces/missing/configmaps" '{"metadata":{"name":"x"}}'
 check "missing namespace" 404 "$code"
 req DELETE "$leader/api/v1/namespaces/kube-system"; check "protected namespace" 403 "$code"
-req PATCH "$leader/$cms/c1" '{}' application/merge-patch+json; check "patch not yet" 405 "$code"
+req PATCH "$leader/$cms/c1" '{"data":' application/merge-patch+json; check "malformed patch" 400 "$code"
+req PATCH "$leader/$cms/c1" '[{"op":"test","path":"/data/k","value":"other"}]' application/json-patch+json
+check "failed json patch test" 422 "$code"
+req PATCH "$leader/$cms/c1" '{"data":{"k":1}}' application/merge-patch+json; check "patched to a wrong type" 400 "$code"
+req PATCH "$leader/$cms/c1" '{}' text/plain; check "unknown patch type" 415 "$code"
+deep=$(printf '{"a":%.0s' $(seq 150))1$(printf '}%.0s' $(seq 150))
+req POST "$follower/$cms" "{\"metadata\":{\"name\":\"deep\"},\"data\":$deep}"; check "nesting beyond 100 levels" 400 "$code"
+req GET "$follower/apis/apps/v1/namespaces/default/widgets"; check "unknown kind" 404 "$code"
 check "store unchanged by refused input" "$digest_before" "$(curl -s "http://$leader/debug/raft" | jq -r .digest)"
 
 # ---- Deletes with preconditions ----

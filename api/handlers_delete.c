@@ -1,0 +1,456 @@
+/* handlers_delete.c — DELETE of an object and of a collection, with Kubernetes' graceful deletion:
+ * an object with finalizers, or a pod bound to a node, is only marked (deletionTimestamp,
+ * deletionGracePeriodSeconds) and goes when its finalizers are gone and, for a pod, when its node
+ * confirms the end of its processes (the agent's delete with grace period 0). A force delete
+ * (grace period 0) removes a bound pod at once; its ordinal claim, if any, then stays
+ * "releasing" until the node confirms or is fenced (../shared/DESIGN.md, Identity). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "errors.h"
+#include "objects.h"
+#include "selector.h"
+
+/* DeleteOptions of a request: the body, or the query (gracePeriodSeconds, propagationPolicy). */
+struct delete_opts {
+	json_t *body; /* owned; keeps the precondition strings alive */
+	struct obj_precond pre;
+	bool has_grace;
+	int64_t grace;
+};
+
+static bool parse_grace(struct api_call *c, json_t *g, const char *q, struct delete_opts *o)
+{
+	uint64_t v;
+
+	if (json_is_integer(g) && json_integer_value(g) >= 0) {
+		o->grace = json_integer_value(g);
+		o->has_grace = true;
+	} else if (g && !json_is_null(g)) {
+		api_fail(c->req, API_BAD_REQUEST, NULL, "gracePeriodSeconds must be >= 0");
+		return false;
+	} else if (q && *q) {
+		if (!api_parse_u64(q, &v) || v > INT32_MAX) {
+			api_fail(c->req, API_BAD_REQUEST, NULL, "gracePeriodSeconds must be >= 0");
+			return false;
+		}
+		o->grace = (int64_t)v;
+		o->has_grace = true;
+	}
+	return true;
+}
+
+static bool parse_policy(struct api_call *c, json_t *p, const char *q)
+{
+	const char *v = json_is_string(p) ? json_string_value(p) : q;
+
+	if (p && !json_is_null(p) && !json_is_string(p))
+		v = "?";
+	if (v == NULL || *v == '\0' || strcmp(v, "Background") == 0 ||
+	    strcmp(v, "Foreground") == 0 || strcmp(v, "Orphan") == 0)
+		return true;
+	api_fail(c->req, API_INVALID, NULL,
+	         "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: "
+	         "\"%s\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
+	         v);
+	return false;
+}
+
+static bool delete_options(struct api_call *c, struct delete_opts *o)
+{
+	size_t len;
+	const char *body = api_req_body(c->req, &len);
+	json_t *pre;
+	const char *rv, *uid;
+
+	memset(o, 0, sizeof *o);
+	if (len > 0 && !json_is_object(o->body = json_loadb(body, len, 0, NULL))) {
+		api_fail(c->req, API_BAD_REQUEST, NULL,
+		         "the DeleteOptions body is not a JSON object");
+		return false;
+	}
+	if (!parse_grace(c, json_object_get(o->body, "gracePeriodSeconds"),
+	                 api_req_query(c->req, "gracePeriodSeconds"), o) ||
+	    !parse_policy(c, json_object_get(o->body, "propagationPolicy"),
+	                  api_req_query(c->req, "propagationPolicy")))
+		return false;
+	pre = json_object_get(o->body, "preconditions");
+	rv = json_string_value(json_object_get(pre, "resourceVersion"));
+	uid = json_string_value(json_object_get(pre, "uid"));
+	if (rv && *rv && !api_parse_u64(rv, &o->pre.rv)) {
+		api_fail(c->req, API_BAD_REQUEST, NULL, "invalid resourceVersion \"%s\"", rv);
+		return false;
+	}
+	if (uid)
+		snprintf(o->pre.uid, sizeof o->pre.uid, "%s", uid);
+	return true;
+}
+
+/* ---- Deciding ---------------------------------------------------------------------------------
+ */
+
+enum delete_kind {
+	DEL_NOW,  /* remove the object */
+	DEL_MARK, /* set deletionTimestamp (first time, or a shorter grace period) */
+	DEL_WAIT, /* already marked; nothing to change */
+};
+
+static bool is_pod(const struct api_resource *res)
+{
+	return strcmp(res->plural, "pods") == 0 && *res->group == '\0';
+}
+
+static const char *pod_node(const json_t *pod)
+{
+	const char *n =
+	    json_string_value(json_object_get(json_object_get(pod, "spec"), "nodeName"));
+	return n && *n ? n : NULL;
+}
+
+static bool pod_finished(const json_t *pod)
+{
+	const char *phase =
+	    json_string_value(json_object_get(json_object_get(pod, "status"), "phase"));
+	return phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
+}
+
+/* The grace period a delete gives obj: the request's, a pod's own, 0 for everything else. */
+static int64_t grace_of(const struct api_resource *res, const json_t *obj,
+                        const struct delete_opts *o)
+{
+	json_t *g;
+
+	if (!is_pod(res))
+		return 0;
+	if (pod_node(obj) == NULL || pod_finished(obj))
+		return 0; /* nothing runs: as kube-apiserver, such a pod goes at once */
+	if (o->has_grace)
+		return o->grace;
+	g = json_object_get(json_object_get(obj, "spec"), "terminationGracePeriodSeconds");
+	return json_is_integer(g) && json_integer_value(g) >= 0 ? json_integer_value(g) : 30;
+}
+
+static enum delete_kind decide(const struct api_resource *res, const json_t *obj, int64_t grace)
+{
+	const json_t *meta = json_object_get(obj, "metadata");
+	bool finalizers = json_array_size(json_object_get(meta, "finalizers")) > 0;
+	bool marked = json_object_get(meta, "deletionTimestamp") != NULL;
+	json_t *old_grace = json_object_get(meta, "deletionGracePeriodSeconds");
+
+	if (!finalizers && grace == 0)
+		return DEL_NOW;
+	if (!marked)
+		return DEL_MARK;
+	if (json_is_integer(old_grace) && grace < json_integer_value(old_grace))
+		return DEL_MARK;
+	return DEL_WAIT;
+}
+
+/* obj with deletionTimestamp = now + grace and deletionGracePeriodSeconds = grace. */
+static void mark(json_t *obj, int64_t grace)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+	char ts[32];
+
+	api_obj_time((int64_t)time(NULL) + grace, ts);
+	json_object_set_new(meta, "deletionTimestamp", json_string(ts));
+	json_object_set_new(meta, "deletionGracePeriodSeconds", json_integer(grace));
+}
+
+/* ---- Claims of pods ---------------------------------------------------------------------------
+ */
+
+/* The identity a pod holds a claim for: its controller StatefulSet and ordinal label. */
+static bool pod_identity(const json_t *pod, const char **set, uint32_t *ordinal)
+{
+	const json_t *meta = json_object_get(pod, "metadata");
+	const char *idx = json_string_value(
+	    json_object_get(json_object_get(meta, "labels"), "apps.kubernetes.io/pod-index"));
+	const json_t *ref;
+	size_t i;
+	uint64_t n;
+
+	if (idx == NULL || !api_parse_u64(idx, &n) || n > UINT32_MAX)
+		return false;
+	json_array_foreach(json_object_get(meta, "ownerReferences"), i, ref)
+	{
+		const char *kind = json_string_value(json_object_get(ref, "kind"));
+		if (json_is_true(json_object_get(ref, "controller")) && kind &&
+		    strcmp(kind, "StatefulSet") == 0) {
+			*set = json_string_value(json_object_get(ref, "name"));
+			*ordinal = (uint32_t)n;
+			return *set != NULL;
+		}
+	}
+	return false;
+}
+
+/* The claim op that goes with removing pod: released when no process can run (never bound),
+ * "releasing" otherwise until the node confirms or is fenced. false when the pod holds none. */
+static bool claim_op(struct api_call *c, const json_t *pod, struct store_op *op)
+{
+	const char *set = NULL,
+	           *uid =
+	               json_string_value(json_object_get(json_object_get(pod, "metadata"), "uid"));
+	struct store_reader *rd;
+	struct store_claim cl;
+	uint32_t ordinal = 0;
+	bool held = false;
+
+	if (!is_pod(c->rt.res) || uid == NULL || !pod_identity(pod, &set, &ordinal) ||
+	    store_read_begin(c->s->store, &rd) != STSD_OK)
+		return false;
+	held = store_claim_get(rd, c->rt.ns, set, ordinal, &cl) == STSD_OK && cl.pod_uid &&
+	       strcmp(cl.pod_uid, uid) == 0 && cl.state == STORE_CLAIM_HELD;
+	store_read_end(rd);
+	if (!held)
+		return false;
+	*op = (struct store_op){.type = pod_node(pod) ? STORE_OP_CLAIM_SET : STORE_OP_CLAIM_RELEASE,
+	                        .ns = c->rt.ns,
+	                        .name = set,
+	                        .ordinal = ordinal,
+	                        .expect_pod_uid = uid,
+	                        .expect_state = STORE_CLAIM_HELD};
+	op->claim.state = STORE_CLAIM_RELEASING;
+	return true;
+}
+
+/* ---- One object ------------------------------------------------------------------------------ */
+
+static void answer_status(struct api_call *c, const json_t *old)
+{
+	json_t *details = api_details(c->rt.res, c->rt.name);
+
+	json_object_set(details, "uid", json_object_get(json_object_get(old, "metadata"), "uid"));
+	api_reply_json(c->req, 200,
+	               json_pack("{s:s,s:s,s:{},s:s,s:o}", "kind", "Status", "apiVersion", "v1",
+	                         "metadata", "status", "Success", "details", details));
+}
+
+static void answer_deleted(struct api_call *c, const struct cons_result *res)
+{
+	if (res->status != STSD_OK)
+		return api_obj_fail_result(c, res, c->rt.name);
+	/* Pods answer with the object, as their upstream registry does (ReturnDeletedObject). */
+	if (is_pod(c->rt.res))
+		api_reply_json(c->req, 200, json_incref(c->obj));
+	else
+		answer_status(c, c->obj);
+}
+
+static bool protected_namespace(const char *name)
+{
+	return strcmp(name, "default") == 0 || strcmp(name, "kube-system") == 0 ||
+	       strcmp(name, "kube-public") == 0;
+}
+
+static void delete_namespace(struct api_call *c, const struct delete_opts *o)
+{
+	struct store_op *ops;
+	size_t n;
+
+	if (protected_namespace(c->rt.name))
+		FINISH(c, api_fail(c->req, API_FORBIDDEN, api_details(c->rt.res, c->rt.name),
+		                   "namespaces \"%s\" is forbidden: this namespace may not be "
+		                   "deleted",
+		                   c->rt.name));
+	if (api_namespace_delete_ops(c, &ops, &n) != STSD_OK)
+		FINISH(c, api_fail_code(c->req, STSD_NOMEM, "delete"));
+	ops[n - 1].expect_rv = o->pre.rv;
+	ops[n - 1].expect_uid = *o->pre.uid ? o->pre.uid : NULL;
+	c->main_op = (int)n - 1;
+	api_propose(c, ops, n, answer_deleted);
+	free(ops);
+}
+
+static void delete_stored(struct api_call *c, const struct delete_opts *o, json_t *old,
+                          uint64_t old_rv)
+{
+	int64_t grace = grace_of(c->rt.res, old, o);
+	enum delete_kind k = decide(c->rt.res, old, grace);
+	struct store_op ops[2] = {{.resource = c->rt.res->plural,
+	                           .ns = api_obj_ns(c),
+	                           .name = c->rt.name,
+	                           .expect_rv = o->pre.rv ? o->pre.rv : old_rv,
+	                           .expect_uid = *o->pre.uid ? o->pre.uid : NULL}};
+	size_t n = 1;
+	int dry = api_obj_dry_run(c);
+
+	if (dry < 0)
+		FINISH(c, );
+	c->obj = json_incref(old);
+	if (k == DEL_WAIT || (dry && k == DEL_MARK)) {
+		if (k == DEL_MARK)
+			mark(c->obj, grace);
+		FINISH(c, api_reply_json(c->req, 200, json_incref(c->obj)));
+	}
+	if (dry)
+		FINISH(c, answer_deleted(c, &(struct cons_result){.status = STSD_OK}));
+	if (k == DEL_MARK) {
+		json_decref(c->obj);
+		c->obj = json_deep_copy(old);
+		mark(c->obj, grace);
+		if ((c->json = json_dumps(c->obj, JSON_COMPACT)) == NULL)
+			FINISH(c, api_fail_code(c->req, STSD_NOMEM, "delete"));
+		ops[0].type = STORE_OP_UPDATE;
+		ops[0].json = c->json;
+		ops[0].json_len = strlen(c->json);
+		c->main_op = 0;
+		return api_propose(c, ops, 1, api_obj_answer_object);
+	}
+	ops[0].type = STORE_OP_DELETE;
+	if (claim_op(c, old, &ops[1]))
+		n++;
+	c->main_op = 0;
+	api_propose(c, ops, n, answer_deleted);
+}
+
+void api_obj_delete(struct api_call *c)
+{
+	struct delete_opts o;
+	uint64_t old_rv;
+	json_t *old;
+
+	if (!delete_options(c, &o)) {
+		json_decref(o.body);
+		FINISH(c, );
+	}
+	if (strcmp(c->rt.res->plural, "namespaces") == 0) {
+		delete_namespace(c, &o);
+	} else if ((old = api_obj_stored(c, c->rt.name, &old_rv)) == NULL) {
+		api_obj_fail_not_found(c, c->rt.name);
+		api_call_free(c);
+	} else {
+		delete_stored(c, &o, old, old_rv);
+		json_decref(old);
+	}
+	json_decref(o.body);
+}
+
+/* ---- A collection ---------------------------------------------------------------------------- */
+
+/* The matching objects of a deletecollection, and the ops removing or marking them. */
+struct sweep {
+	struct api_call *c;
+	const struct delete_opts *o;
+	struct api_selector *ls;
+	struct api_field_selector *fs;
+	json_t *items;   /* what the answer lists */
+	json_t *encoded; /* strings the ops point into */
+	struct store_op *ops;
+	size_t n, cap;
+	int err;
+};
+
+static struct store_op *sweep_op(struct sweep *sw)
+{
+	if (sw->n == sw->cap) {
+		size_t cap = sw->cap ? sw->cap * 2 : 64;
+		struct store_op *ops = realloc(sw->ops, cap * sizeof *ops);
+		if (ops == NULL)
+			return NULL;
+		sw->ops = ops;
+		sw->cap = cap;
+	}
+	memset(&sw->ops[sw->n], 0, sizeof sw->ops[0]);
+	return &sw->ops[sw->n++];
+}
+
+static int sweep_item(void *ud, const struct store_object *so)
+{
+	struct sweep *sw = ud;
+	json_t *obj = json_loadb(so->json, so->json_len, 0, NULL), *name_v;
+	int64_t grace;
+	enum delete_kind k;
+	struct store_op *op;
+
+	if (obj == NULL)
+		return STSD_CORRUPT;
+	if (!api_label_selector_matches(
+	        sw->ls, json_object_get(json_object_get(obj, "metadata"), "labels")) ||
+	    (sw->fs && !api_field_selector_matches(sw->fs, obj))) {
+		json_decref(obj);
+		return STORE_SKIP;
+	}
+	grace = grace_of(sw->c->rt.res, obj, sw->o);
+	k = decide(sw->c->rt.res, obj, grace);
+	name_v = json_string(so->name);
+	json_array_append_new(sw->encoded, name_v);
+	if (k != DEL_WAIT && (op = sweep_op(sw)) != NULL) {
+		op->resource = sw->c->rt.res->plural;
+		op->ns = so->ns;
+		op->name = json_string_value(name_v);
+		op->expect_rv = so->resource_version;
+		op->type = k == DEL_NOW ? STORE_OP_DELETE : STORE_OP_UPDATE;
+		if (k == DEL_MARK) {
+			char *json;
+			mark(obj, grace);
+			json = json_dumps(obj, JSON_COMPACT);
+			json_array_append_new(sw->encoded, json_string(json ? json : "{}"));
+			free(json);
+			op->json = json_string_value(
+			    json_array_get(sw->encoded, json_array_size(sw->encoded) - 1));
+			op->json_len = strlen(op->json);
+		}
+		/* ns strings live in the reader: keep a copy. */
+		json_array_append_new(sw->encoded, json_string(so->ns));
+		op->ns = json_string_value(
+		    json_array_get(sw->encoded, json_array_size(sw->encoded) - 1));
+	} else if (k != DEL_WAIT) {
+		sw->err = STSD_NOMEM;
+	}
+	json_array_append_new(sw->items, obj);
+	return sw->err;
+}
+
+static void answer_collection(struct api_call *c, const struct cons_result *res)
+{
+	if (res->status != STSD_OK)
+		return api_obj_fail_result(c, res, "");
+	api_reply_json(c->req, 200, json_incref(c->obj));
+}
+
+void api_obj_delete_collection(struct api_call *c)
+{
+	struct delete_opts o;
+	struct sweep sw = {.c = c, .o = &o};
+	struct store_list_request lr = {.resource = c->rt.res->plural,
+	                                .ns = *c->rt.ns ? c->rt.ns : NULL};
+	struct store_list_page page;
+	struct store_reader *rd;
+	char gv[96], kind[96];
+	int rv, dry;
+
+	if (!delete_options(c, &o) || !api_obj_selectors(c, &sw.ls, &sw.fs) ||
+	    (dry = api_obj_dry_run(c)) < 0) {
+		json_decref(o.body);
+		FINISH(c, );
+	}
+	sw.items = json_array();
+	sw.encoded = json_array();
+	if ((rv = store_read_begin(c->s->store, &rd)) == STSD_OK) {
+		rv = store_list(rd, &lr, sweep_item, &sw, &page);
+		store_read_end(rd);
+	}
+	api_resource_gv(c->rt.res, gv, sizeof gv);
+	snprintf(kind, sizeof kind, "%sList", c->rt.res->kind);
+	c->obj = json_pack("{s:s,s:s,s:{},s:o}", "kind", kind, "apiVersion", gv, "metadata",
+	                   "items", sw.items);
+	if (rv != STSD_OK)
+		api_fail_code(c->req, rv, "deletecollection");
+	else if (sw.n == 0 || dry)
+		api_reply_json(c->req, 200, json_incref(c->obj));
+	if (rv == STSD_OK && sw.n > 0 && !dry) {
+		api_propose(c, sw.ops, sw.n, answer_collection);
+	} else {
+		api_call_free(c);
+	}
+	free(sw.ops);
+	json_decref(sw.encoded);
+	json_decref(o.body);
+	api_label_selector_free(sw.ls);
+	api_field_selector_free(sw.fs);
+}
