@@ -206,6 +206,9 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 		log_info("cons", "event=snapshot_restored index=%llu objects=%llu claims=%llu",
 		         (unsigned long long)info.applied_index, (unsigned long long)info.objects,
 		         (unsigned long long)info.claims);
+		/* The store jumped: watchers learn now that their position may be gone. */
+		if (f->owner && f->owner->on_applied)
+			f->owner->on_applied(f->owner->cb_ud, info.applied_index);
 	}
 	raft_free(buf->base);
 	if (rv != STSD_OK) {

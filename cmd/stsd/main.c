@@ -15,9 +15,18 @@
 #include "options.h"
 #include "store.h"
 
+/* Change-log retention: the applied index is sampled every HISTORY_TICK_S seconds; the log is
+ * compacted up to the sample taken watch_history seconds ago (as etcd is compacted every five
+ * minutes under Kubernetes, so a watch can resume from any rv of the last five minutes). */
+#define HISTORY_TICK_S  10
+#define HISTORY_SAMPLES (86400 / HISTORY_TICK_S + 1)
+
 struct replica {
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint;
+	uv_timer_t history;
+	uint64_t *samples; /* ring of applied indexes, one per tick */
+	size_t n_samples, next_sample;
 	struct stsd_options opt;
 	struct store *store;
 	struct cons *cons;
@@ -47,6 +56,29 @@ static void signal_closed(uv_handle_t *h)
 	(void)h;
 }
 
+static void history_tick(uv_timer_t *t)
+{
+	struct replica *r = t->data;
+	size_t keep = (size_t)r->opt.watch_history_s / HISTORY_TICK_S + 1;
+	struct store_reader *rd;
+	uint64_t applied, oldest, removed = 0;
+
+	if (store_read_begin(r->store, &rd) != STSD_OK)
+		return;
+	applied = store_reader_applied_index(rd);
+	store_read_end(rd);
+	r->samples[r->next_sample] = applied;
+	r->next_sample = (r->next_sample + 1) % keep;
+	if (r->n_samples < keep) {
+		r->n_samples++;
+		return;
+	}
+	oldest = r->samples[r->next_sample]; /* the slot written next is the oldest sample */
+	if (oldest && store_compact(r->store, oldest, &removed) == STSD_OK && removed)
+		log_debug("stsd", "event=changes_compacted upto=%llu removed=%llu",
+		          (unsigned long long)oldest, (unsigned long long)removed);
+}
+
 static void cons_stopped(void *ud)
 {
 	struct replica *r = ud;
@@ -72,6 +104,10 @@ static void shutdown_replica(struct replica *r)
 		return;
 	r->stopping = true;
 	log_info("stsd", "event=stopping id=%llu", (unsigned long long)r->opt.id);
+	if (r->samples) {
+		uv_timer_stop(&r->history);
+		uv_close((uv_handle_t *)&r->history, signal_closed);
+	}
 	if (r->api)
 		api_stop(r->api, api_stopped, r);
 	else
@@ -134,6 +170,13 @@ static int start(struct replica *r)
 		goto fail;
 	ao.cons = r->cons;
 	cons_set_callbacks(r->cons, on_leader, on_applied, r);
+	if ((r->samples = calloc(HISTORY_SAMPLES, sizeof *r->samples)) == NULL) { /* 70 KiB */
+		rv = STSD_NOMEM;
+		goto fail;
+	}
+	uv_timer_init(&r->loop, &r->history);
+	r->history.data = r;
+	uv_timer_start(&r->history, history_tick, HISTORY_TICK_S * 1000, HISTORY_TICK_S * 1000);
 	if ((rv = api_start(&r->loop, &ao, &r->api, err, sizeof err)) != STSD_OK)
 		goto fail;
 	return STSD_OK;
@@ -166,6 +209,8 @@ static void run(struct replica *r)
 		         r->opt.data_dir);
 	}
 	uv_run(&r->loop, UV_RUN_DEFAULT);
+	free(r->samples);
+	r->samples = NULL;
 }
 
 int main(int argc, char **argv)

@@ -47,6 +47,8 @@ static const struct option_row table[] = {
         "log entries between snapshots"),
     OPT("snapshot-trailing", OPT_LONG, snapshot_trailing, "2048", 0, 100000000, "N",
         "log entries kept behind a snapshot (for slow followers)"),
+    OPT("watch-history", OPT_LONG, watch_history_s, "300", 10, 86400, "S",
+        "how long changes stay resumable by watches (older resourceVersions get 410)"),
     OPT("propose-timeout", OPT_LONG, propose_timeout_ms, "10000", 100, 600000, "MS",
         "how long a write waits to commit before answering 504"),
     OPT("connect-retry", OPT_LONG, connect_retry_ms, "100", 10, 60000, "MS",

@@ -21,6 +21,7 @@ struct stsd_options {
 	char config[4096];
 	long election_timeout_ms, heartbeat_ms, propose_timeout_ms, connect_retry_ms;
 	long snapshot_threshold, snapshot_trailing;
+	long watch_history_s;
 	/* Derived by options_parse. */
 	uint64_t id;
 	struct cons_peer peers[STSD_MAX_PEERS];
