@@ -34,4 +34,13 @@ void api_managed_fields_update(const json_t *old, json_t *obj, const char *manag
                                const struct api_schema *sch, const char *api_version,
                                const char *now);
 
+/* The same for a write through a subresource ("scale"): its changes go to manager's Update entry
+ * for that subresource, which Kubernetes counts as a manager of its own (managedFields entries
+ * carry "subresource"; kubectl scale writes as "kubectl-scale" through "scale"). NULL or "" is
+ * the main resource. Conflicts of api_ssa_apply with such an entry carry "subresource" too.
+ */
+void api_managed_fields_update_sub(const json_t *old, json_t *obj, const char *manager,
+                                   const char *subresource, const struct api_schema *sch,
+                                   const char *api_version, const char *now);
+
 #endif
