@@ -143,8 +143,12 @@ static void fail_conflicts(struct api_call *c, json_t *conflicts)
 	{
 		const char *m = json_string_value(json_object_get(item, "manager"));
 		const char *f = json_string_value(json_object_get(item, "field"));
-		char cause[300];
-		snprintf(cause, sizeof cause, "conflict with \"%s\" using %s", m ? m : "", gv);
+		const char *sub = json_string_value(json_object_get(item, "subresource"));
+		char cause[300], with_sub[160] = "";
+		if (sub && *sub)
+			snprintf(with_sub, sizeof with_sub, " with subresource \"%s\"", sub);
+		snprintf(cause, sizeof cause, "conflict with \"%s\"%s using %s", m ? m : "",
+		         with_sub, gv);
 		json_array_append_new(causes,
 		                      json_pack("{s:s,s:s,s:s}", "reason", "FieldManagerConflict",
 		                                "message", cause, "field", f ? f : ""));
@@ -187,6 +191,106 @@ static bool apply_config(struct api_call *c, json_t **cfg)
 	return false;
 }
 
+/* ---- From client-side to server-side apply ----------------------------------------------------
+ * kube-apiserver lets `kubectl apply --server-side` take over an object that `kubectl apply` made
+ * (its fieldmanager's lastAppliedManager): conflicts with the client-side manager on fields whose
+ * applied value equals the last-applied-configuration annotation's are forced. Upstream compares
+ * the annotation with the live object; stsd compares it with the configuration being applied,
+ * which gives the same answer except for atomic lists the server defaults (volumeClaimTemplates
+ * gain volumeMode and status), where comparing with the live object would always conflict and
+ * leave every StatefulSet with claim templates unable to move to server-side apply. */
+
+#define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+
+/* The list item of list whose fields match "k=v,k2=v2" (values JSON), or NULL. */
+static const json_t *keyed_item(const json_t *list, const char *keys, size_t len)
+{
+	const json_t *item;
+	size_t i;
+
+	json_array_foreach(list, i, item)
+	{
+		const char *p = keys, *end = keys + len;
+		bool all = true;
+		while (p < end && all) {
+			const char *eq = memchr(p, '=', (size_t)(end - p));
+			const char *comma = eq ? eq + 1 : end;
+			char name[128];
+			json_t *want;
+			/* A JSON string value may hold commas: find the comma after the value. */
+			if (eq && eq[1] == '"')
+				for (comma = eq + 2;
+				     comma < end && !(comma[-1] == '"' && *comma == ',');)
+					comma++;
+			else
+				while (comma < end && *comma != ',')
+					comma++;
+			if (eq == NULL || (size_t)(eq - p) >= sizeof name)
+				return NULL;
+			memcpy(name, p, (size_t)(eq - p));
+			name[eq - p] = '\0';
+			want = json_loadb(eq + 1, (size_t)(comma - eq - 1), JSON_DECODE_ANY, NULL);
+			all = want && json_equal(want, json_object_get(item, name));
+			json_decref(want);
+			p = comma + 1;
+		}
+		if (all)
+			return item;
+	}
+	return NULL;
+}
+
+/* The value at a conflict's field path (".spec.template.spec.containers[name=\"c\"].image"). */
+static const json_t *value_at(const json_t *v, const char *path)
+{
+	while (v && *path) {
+		if (*path == '.') {
+			size_t n = strcspn(path + 1, ".[");
+			char name[256];
+			if (n >= sizeof name)
+				return NULL;
+			memcpy(name, path + 1, n);
+			name[n] = '\0';
+			v = json_object_get(v, name);
+			path += 1 + n;
+		} else if (*path == '[') {
+			const char *close = strchr(path, ']');
+			/* A bracket inside a quoted key value ends at the last "]" before '.' or
+			 * '['. */
+			while (close && close[1] && close[1] != '.' && close[1] != '[')
+				close = strchr(close + 1, ']');
+			if (close == NULL || path[1] == '=')
+				return NULL; /* set members are compared whole by their list */
+			v = keyed_item(v, path + 1, (size_t)(close - path - 1));
+			path = close + 1;
+		} else {
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* Whether every conflict is one the last client-side apply already agreed with. */
+static bool conflicts_from_last_applied(const json_t *live, const json_t *cfg,
+                                        const json_t *conflicts)
+{
+	const char *text = json_string_value(json_object_get(
+	    json_object_get(json_object_get(live, "metadata"), "annotations"), LAST_APPLIED));
+	json_t *last = text ? json_loads(text, 0, NULL) : NULL, *item;
+	bool ok = last != NULL && json_array_size(conflicts) > 0;
+	size_t i;
+
+	json_array_foreach(conflicts, i, item)
+	{
+		const char *f = json_string_value(json_object_get(item, "field"));
+		const json_t *a = f ? value_at(cfg, f) : NULL, *b = f ? value_at(last, f) : NULL;
+		if (!ok || a == NULL || b == NULL || !json_equal(a, b))
+			ok = false;
+	}
+	json_decref(last);
+	return ok;
+}
+
 /* Server-side apply: creates the object, or merges the configuration into it. */
 static void apply(struct api_call *c, json_t *old, uint64_t old_rv)
 {
@@ -213,6 +317,13 @@ static void apply(struct api_call *c, json_t *old, uint64_t old_rv)
 	api_obj_now(now);
 	rv = api_ssa_apply(old, cfg, fm, force && strcmp(force, "true") == 0, c->rt.res->schema, gv,
 	                   now, &out, &conflicts, err, sizeof err);
+	if (rv == STSD_CONFLICT && strcmp(fm, "kubectl") == 0 &&
+	    conflicts_from_last_applied(old, cfg, conflicts)) {
+		json_decref(conflicts);
+		conflicts = NULL;
+		rv = api_ssa_apply(old, cfg, fm, true, c->rt.res->schema, gv, now, &out, &conflicts,
+		                   err, sizeof err);
+	}
 	json_decref(cfg);
 	if (rv == STSD_CONFLICT)
 		fail_conflicts(c, conflicts);

@@ -117,9 +117,10 @@ static void scale_write(struct api_call *c, json_t *sts, uint64_t sts_rv)
 		api_fail(c->req, API_BAD_REQUEST, NULL, "invalid resourceVersion \"%s\"", rv);
 		goto out;
 	}
-	json_object_set_new(json_object_get(sts, "spec"), "replicas", json_integer(replicas));
-	c->obj = json_incref(sts);
-	if ((c->json = json_dumps(sts, JSON_COMPACT)) == NULL) {
+	c->obj = json_deep_copy(sts);
+	json_object_set_new(json_object_get(c->obj, "spec"), "replicas", json_integer(replicas));
+	api_obj_record_manager(c, sts, "scale");
+	if ((c->json = json_dumps(c->obj, JSON_COMPACT)) == NULL) {
 		api_fail_code(c->req, STSD_NOMEM, "scale");
 		goto out;
 	}

@@ -313,8 +313,10 @@ static bool same_object(json_t *a, json_t *b)
 	return eq;
 }
 
-/* managedFields of the new object: the manager's changes recorded, or old's kept on a no-op. */
-static void record_manager(struct api_call *c, json_t *old)
+/* managedFields of the new object: the manager's changes recorded (under the subresource it
+ * wrote through, as upstream keeps "kubectl-scale" apart from "kubectl"), or old's kept on a
+ * no-op. */
+void api_obj_record_manager(struct api_call *c, json_t *old, const char *subresource)
 {
 	json_t *meta = json_object_get(c->obj, "metadata");
 	char manager[160], gv[96], now[32];
@@ -334,7 +336,8 @@ static void record_manager(struct api_call *c, json_t *old)
 	api_obj_manager(c, manager, sizeof manager);
 	api_resource_gv(c->rt.res, gv, sizeof gv);
 	api_obj_now(now);
-	api_managed_fields_update(old, c->obj, manager, c->rt.res->schema, gv, now);
+	api_managed_fields_update_sub(old, c->obj, manager, subresource, c->rt.res->schema, gv,
+	                              now);
 }
 
 static bool encode(struct api_call *c)
@@ -424,7 +427,7 @@ void api_obj_create(struct api_call *c)
 		json_object_del(c->obj, "status");
 	if (!default_and_validate(c, name, NULL))
 		FINISH(c, );
-	record_manager(c, NULL);
+	api_obj_record_manager(c, NULL, NULL);
 	api_new_uid(uid);
 	if (dry)
 		FINISH(c, dry_create_answer(c, uid));
@@ -527,7 +530,7 @@ void api_obj_put(struct api_call *c, json_t *old, uint64_t old_rv, const struct 
 	merge_parts(c, old, part);
 	if (!default_and_validate(c, c->rt.name, old))
 		FINISH(c, );
-	record_manager(c, old);
+	api_obj_record_manager(c, old, part == WRITE_STATUS ? "status" : NULL);
 	if (deletion_completes(c->obj, c->rt.res)) {
 		if (dry)
 			FINISH(c, api_reply_json(c->req, 200, json_incref(c->obj)));

@@ -70,6 +70,9 @@ void api_obj_create(struct api_call *c);
  * the call. A failed precondition answers 409; attempt > 0 says this is a retried patch. */
 void api_obj_put(struct api_call *c, json_t *old, uint64_t old_rv, const struct obj_precond *pre,
                  enum write_part part);
+/* c->obj's managedFields after a write through subresource (NULL for the main resource) by
+ * the request's field manager; old is the stored object (NULL on create). */
+void api_obj_record_manager(struct api_call *c, json_t *old, const char *subresource);
 /* Answer a typed proposal failure for name. */
 void api_obj_fail_result(struct api_call *c, const struct cons_result *res, const char *name);
 /* Propose the ops; answer with the main op's object (201 for POST, else 200). */
