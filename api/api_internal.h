@@ -292,7 +292,7 @@ bool api_urlencode(const char *s, char *buf, size_t len);
 /* A random RFC 4122 version 4 UUID (36 characters + NUL). */
 void api_new_uid(char out[37]);
 /* Whether v nests objects and arrays at most max levels deep. Request bodies are held to
- * API_MAX_DEPTH so that no recursive walk over them (schema, patch, apply) can exhaust the stack. */
+ * API_MAX_DEPTH so that no recursive walk over them (schema, patch, apply) exhausts the stack. */
 #define API_MAX_DEPTH 100
 bool api_json_depth_ok(const json_t *v, unsigned max);
 /* Parse a decimal uint64 ("" or junk: false). */
