@@ -22,7 +22,7 @@ static const char *type_name(enum schema_type t)
 	return names[t];
 }
 
-static const char *json_type_name(const json_t *v)
+const char *api_json_type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
@@ -176,7 +176,7 @@ static void check(const struct api_schema *sch, json_t *v, const char *path,
 		return;
 	if (!type_ok(sch->type, v)) {
 		snprintf(rep->type_error, sizeof rep->type_error, "%s: expected %s, got %s",
-		         *path ? path : "the object", type_name(sch->type), json_type_name(v));
+		         *path ? path : "the object", type_name(sch->type), api_json_type_name(v));
 		if (sch->type == SCH_BASE64 && json_is_string(v))
 			snprintf(rep->type_error, sizeof rep->type_error, "%s: illegal base64 data",
 			         path);

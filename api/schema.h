@@ -66,6 +66,9 @@ struct schema_report {
 json_t *api_proto_decode(const struct api_schema *sch, const void *data, size_t len, char *err,
                          size_t errlen);
 
+/* "object", "array", "string", "number", "boolean" or "null", as error messages name JSON types. */
+const char *api_json_type_name(const json_t *v);
+
 /* Check v against sch; report->type_error and report->unknown say what is wrong. */
 void api_schema_check(const struct api_schema *sch, json_t *v, struct schema_report *report);
 

@@ -83,26 +83,6 @@ static json_t *tracked(const json_t *obj)
 	return t;
 }
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "object";
-	case JSON_ARRAY:
-		return "array";
-	case JSON_STRING:
-		return "string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "boolean";
-	default:
-		return "null";
-	}
-}
-
 /* Refuse containers of the wrong shape (an array where the schema has an object...), which would
  * otherwise replace whole parts of the live object. path holds the path so far. */
 static int shape_check(const json_t *v, const struct api_schema *sch, char *path, size_t len,
@@ -117,10 +97,10 @@ static int shape_check(const json_t *v, const struct api_schema *sch, char *path
 		return 0;
 	if ((sch->type == SCH_OBJECT || sch->type == SCH_MAP) && !json_is_object(v))
 		return stsd_errf(err, errlen, STSD_INVALID, "%s: expected object, got %s",
-		                 n ? path : ".", type_name(v));
+		                 n ? path : ".", api_json_type_name(v));
 	if (sch->type == SCH_ARRAY && !json_is_array(v))
 		return stsd_errf(err, errlen, STSD_INVALID, "%s: expected list, got %s", path,
-		                 type_name(v));
+		                 api_json_type_name(v));
 	if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, k, c)
 		{

@@ -7,7 +7,7 @@
 #include "util.h"
 
 /* A decoded command's ops as the store takes them (pointers into the decode arena). */
-static void op_to_store(const struct proto_op *p, struct store_op *s)
+void cons_op_to_store(const struct proto_op *p, struct store_op *s)
 {
 	memset(s, 0, sizeof *s);
 	s->type = (enum store_op_type)(p->type - PROTO_OP_CREATE + STORE_OP_CREATE);
@@ -39,7 +39,7 @@ static int prepare_batches(struct cons_fsm *f, uint64_t index, const struct prot
 		    (ops = arena_alloc(&f->arena, cmds[i].n_ops * sizeof *ops)) == NULL)
 			return RAFT_NOMEM;
 		for (size_t k = 0; k < cmds[i].n_ops; k++)
-			op_to_store(&cmds[i].ops[k], &ops[k]);
+			cons_op_to_store(&cmds[i].ops[k], &ops[k]);
 		props[i] = f->owner && cmds[i].proposer == f->id
 		               ? cons_pending_find(f->owner, cmds[i].proposal)
 		               : NULL;

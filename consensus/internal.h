@@ -100,6 +100,9 @@ struct cons {
 	uint64_t proposals, groups; /* proposals accepted, entries they went out in */
 };
 
+/* fsm.c: a decoded op as the store applies it (pointers borrowed from p). */
+void cons_op_to_store(const struct proto_op *p, struct store_op *s);
+
 /* entry.c: a command inside a log entry, padded to 8 bytes. The payload goes at offset 8. */
 #define CONS_ENTRY_HEADER 8
 size_t cons_entry_size(size_t payload);

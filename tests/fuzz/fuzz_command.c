@@ -158,29 +158,12 @@ static void check_entry_round_trip(const struct proto_command *cmds, size_t n, s
 	free(lens);
 }
 
-/* A decoded op as the store takes it: the same mapping as consensus/fsm.c's op_to_store. */
+/* A decoded op as the store takes it, through the FSM's own mapping; the fields it must hold. */
 static void to_store_op(const struct proto_op *p, struct store_op *s)
 {
 	CHECK(p->resource != NULL && p->ns != NULL && p->name != NULL);
 	CHECK(p->type >= PROTO_OP_CREATE && p->type <= PROTO_OP_CLAIM_ASSERT);
-	memset(s, 0, sizeof *s);
-	s->type = (enum store_op_type)(p->type - PROTO_OP_CREATE + STORE_OP_CREATE);
-	s->resource = p->resource;
-	s->ns = p->ns;
-	s->name = p->name;
-	s->json = p->json;
-	s->json_len = p->json_len;
-	s->uid = p->uid;
-	s->expect_rv = p->expect_rv;
-	s->expect_uid = p->expect_uid;
-	s->expect_absent = p->expect_absent;
-	s->ordinal = p->ordinal;
-	s->claim.pod_uid = p->claim_pod_uid;
-	s->claim.pod_name = p->claim_pod_name;
-	s->claim.node = p->claim_node;
-	s->claim.state = (enum store_claim_state)p->claim_state;
-	s->expect_pod_uid = p->expect_pod_uid;
-	s->expect_state = (enum store_claim_state)p->expect_state;
+	cons_op_to_store(p, s);
 }
 
 /* One store batch per command (revision set by apply_at). */
