@@ -181,10 +181,11 @@ struct api_call {
 	char *json;               /* its encoding (owned) */
 	int ns_op;                /* index of the op asserting the namespace, -1 for none */
 	int main_op;              /* index of the op whose object answers the request */
-	api_call_fn retry;        /* runs the request again after a Conflict (patches), or NULL */
+	api_call_fn retry;        /* runs the request again after a Conflict, or NULL */
 	int attempt;              /* retries so far */
 	int part;                 /* enum write_part of a patch (objects.h) */
 	bool managed;             /* obj's managedFields are final (server-side apply) */
+	bool creating;            /* the write creates the object (201) */
 	struct api_call *prev, *next_call;
 };
 
@@ -289,6 +290,8 @@ void api_buf_free(struct api_buf *b);
 
 /* Percent-encode s for a URL path or query component into buf; false if it does not fit. */
 bool api_urlencode(const char *s, char *buf, size_t len);
+/* len bytes from the kernel's random source. */
+void api_random_bytes(void *buf, size_t len);
 /* A random RFC 4122 version 4 UUID (36 characters + NUL). */
 void api_new_uid(char out[37]);
 /* Whether v nests objects and arrays at most max levels deep. Request bodies are held to

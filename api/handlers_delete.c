@@ -20,13 +20,15 @@ struct delete_opts {
 	struct obj_precond pre;
 	bool has_grace;
 	int64_t grace;
+	bool dry; /* ?dryRun=All or "dryRun": ["All"] in the body (client-go sends the latter) */
 };
 
 static bool parse_grace(struct api_call *c, json_t *g, const char *q, struct delete_opts *o)
 {
 	uint64_t v;
 
-	if (json_is_integer(g) && json_integer_value(g) >= 0) {
+	if (json_is_integer(g) && json_integer_value(g) >= 0 &&
+	    json_integer_value(g) <= INT32_MAX) {
 		o->grace = json_integer_value(g);
 		o->has_grace = true;
 	} else if (g && !json_is_null(g)) {
@@ -59,6 +61,30 @@ static bool parse_policy(struct api_call *c, json_t *p, const char *q)
 	return false;
 }
 
+static bool parse_dry_run(struct api_call *c, json_t *body_dry, struct delete_opts *o)
+{
+	int q = api_obj_dry_run(c);
+	json_t *v;
+	size_t i;
+
+	if (q < 0)
+		return false;
+	o->dry = q > 0;
+	if (body_dry && !json_is_null(body_dry) && !json_is_array(body_dry)) {
+		api_fail(c->req, API_BAD_REQUEST, NULL, "dryRun must be a list");
+		return false;
+	}
+	json_array_foreach(body_dry, i, v)
+	{
+		if (!json_is_string(v) || strcmp(json_string_value(v), "All") != 0) {
+			api_fail(c->req, API_BAD_REQUEST, NULL, "dryRun may only contain \"All\"");
+			return false;
+		}
+		o->dry = true;
+	}
+	return true;
+}
+
 static bool delete_options(struct api_call *c, struct delete_opts *o)
 {
 	size_t len;
@@ -76,6 +102,8 @@ static bool delete_options(struct api_call *c, struct delete_opts *o)
 	                 api_req_query(c->req, "gracePeriodSeconds"), o) ||
 	    !parse_policy(c, json_object_get(o->body, "propagationPolicy"),
 	                  api_req_query(c->req, "propagationPolicy")))
+		return false;
+	if (!parse_dry_run(c, json_object_get(o->body, "dryRun"), o))
 		return false;
 	pre = json_object_get(o->body, "preconditions");
 	rv = json_string_value(json_object_get(pre, "resourceVersion"));
@@ -190,7 +218,7 @@ static bool pod_identity(const json_t *pod, const char **set, uint32_t *ordinal)
 
 /* The claim op that goes with removing pod: released when no process can run (never bound),
  * "releasing" otherwise until the node confirms or is fenced. false when the pod holds none. */
-static bool claim_op(struct api_call *c, const json_t *pod, struct store_op *op)
+bool api_obj_claim_op(struct api_call *c, const json_t *pod, struct store_op *op)
 {
 	const char *set = NULL,
 	           *uid =
@@ -232,6 +260,8 @@ static void answer_status(struct api_call *c, const json_t *old)
 
 static void answer_deleted(struct api_call *c, const struct cons_result *res)
 {
+	if (api_obj_retry(c, res))
+		return;
 	if (res->status != STSD_OK)
 		return api_obj_fail_result(c, res, c->rt.name);
 	/* Pods answer with the object, as their upstream registry does (ReturnDeletedObject). */
@@ -257,6 +287,12 @@ static void delete_namespace(struct api_call *c, const struct delete_opts *o)
 		                   "namespaces \"%s\" is forbidden: this namespace may not be "
 		                   "deleted",
 		                   c->rt.name));
+	if (o->dry) {
+		uint64_t rv;
+		json_t *ns = api_obj_stored(c, c->rt.name, &rv);
+		FINISH(c, ns ? api_reply_json(c->req, 200, ns)
+		             : api_obj_fail_not_found(c, c->rt.name));
+	}
 	if (api_namespace_delete_ops(c, &ops, &n) != STSD_OK)
 		FINISH(c, api_fail_code(c->req, STSD_NOMEM, "delete"));
 	ops[n - 1].expect_rv = o->pre.rv;
@@ -277,10 +313,8 @@ static void delete_stored(struct api_call *c, const struct delete_opts *o, json_
 	                           .expect_rv = o->pre.rv ? o->pre.rv : old_rv,
 	                           .expect_uid = *o->pre.uid ? o->pre.uid : NULL}};
 	size_t n = 1;
-	int dry = api_obj_dry_run(c);
+	bool dry = o->dry;
 
-	if (dry < 0)
-		FINISH(c, );
 	c->obj = json_incref(old);
 	if (k == DEL_WAIT || (dry && k == DEL_MARK)) {
 		if (k == DEL_MARK)
@@ -302,7 +336,7 @@ static void delete_stored(struct api_call *c, const struct delete_opts *o, json_
 		return api_propose(c, ops, 1, api_obj_answer_object);
 	}
 	ops[0].type = STORE_OP_DELETE;
-	if (claim_op(c, old, &ops[1]))
+	if (api_obj_claim_op(c, old, &ops[1]))
 		n++;
 	c->main_op = 0;
 	api_propose(c, ops, n, answer_deleted);
@@ -324,6 +358,10 @@ void api_obj_delete(struct api_call *c)
 		api_obj_fail_not_found(c, c->rt.name);
 		api_call_free(c);
 	} else {
+		/* Without a precondition of the client's, a write that got in first is no reason
+		 * to fail: the delete runs again on the newer object. */
+		if (o.pre.rv == 0 && *o.pre.uid == '\0')
+			c->retry = api_obj_delete;
 		delete_stored(c, &o, old, old_rv);
 		json_decref(old);
 	}
@@ -422,13 +460,14 @@ void api_obj_delete_collection(struct api_call *c)
 	struct store_list_page page;
 	struct store_reader *rd;
 	char gv[96], kind[96];
-	int rv, dry;
+	bool dry;
+	int rv;
 
-	if (!delete_options(c, &o) || !api_obj_selectors(c, &sw.ls, &sw.fs) ||
-	    (dry = api_obj_dry_run(c)) < 0) {
+	if (!delete_options(c, &o) || !api_obj_selectors(c, &sw.ls, &sw.fs)) {
 		json_decref(o.body);
 		FINISH(c, );
 	}
+	dry = o.dry;
 	sw.items = json_array();
 	sw.encoded = json_array();
 	if ((rv = store_read_begin(c->s->store, &rd)) == STSD_OK) {

@@ -322,8 +322,20 @@ static void update(struct api_call *c)
 		snprintf(pre.uid, sizeof pre.uid, "%s", uid);
 	if ((old = api_obj_stored(c, c->rt.name, &old_rv)) == NULL)
 		FINISH(c, api_obj_fail_not_found(c, c->rt.name));
+	/* Without a resourceVersion, a write that got in first is no reason to fail. */
+	if (pre.rv == 0)
+		c->retry = update;
 	api_obj_put(c, old, old_rv, &pre, WRITE_MAIN);
 	json_decref(old);
+}
+
+/* Whether the resource serves verb on this path: the cluster-wide path of a namespaced
+ * resource only lists and watches, as in kube-apiserver. */
+static bool serves(const struct api_call *c, unsigned verb)
+{
+	if (c->rt.res->namespaced && *c->rt.ns == '\0' && *c->rt.name == '\0')
+		return false;
+	return (c->rt.res->verbs & verb) != 0;
 }
 
 void api_objects_write(struct api_call *c)
@@ -331,6 +343,11 @@ void api_objects_write(struct api_call *c)
 	const char *m = api_req_method(c->req);
 	bool named = *c->rt.name != '\0';
 
+	if ((strcmp(m, "POST") == 0 && !named && !serves(c, VERB_CREATE)) ||
+	    (strcmp(m, "DELETE") == 0 && !named && !serves(c, VERB_DELETECOLLECTION)))
+		FINISH(c, api_fail(c->req, API_METHOD_NOT_ALLOWED, NULL,
+		                   "the server does not allow this method on the requested "
+		                   "resource"));
 	if (*c->rt.sub)
 		api_obj_sub_write(c);
 	else if (strcmp(m, "POST") == 0 && !named)

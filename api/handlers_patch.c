@@ -109,6 +109,17 @@ static bool check_patched(struct api_call *c, json_t *obj, json_t *old, struct o
 		api_fail(c->req, API_BAD_REQUEST, NULL, "metadata must be an object");
 		return false;
 	}
+	if (!api_obj_check_type(c, obj))
+		return false;
+	if (c->rt.res->namespaced &&
+	    !json_equal(json_object_get(meta, "namespace"),
+	                json_object_get(json_object_get(old, "metadata"), "namespace"))) {
+		api_fail(
+		    c->req, API_BAD_REQUEST, NULL,
+		    "the namespace of the provided object does not match the namespace sent on "
+		    "the request");
+		return false;
+	}
 	if (name && strcmp(name, c->rt.name) != 0) {
 		api_fail(c->req, API_BAD_REQUEST, NULL,
 		         "the name of the object (%s) does not match the name on the URL (%s)",
@@ -357,10 +368,8 @@ static void patch_stored(struct api_call *c, json_t *old, uint64_t old_rv, enum 
 	if (!check_patched(c, patched, old, &pre))
 		FINISH(c, );
 	/* Without a version of its own, a conflict means "try again on the newer object". */
-	if (pre.rv == 0) {
-		c->retry = patch_again;
-		c->part = (int)part;
-	}
+	c->retry = pre.rv == 0 ? patch_again : NULL;
+	c->part = (int)part;
 	api_obj_put(c, old, old_rv, &pre, part);
 }
 
@@ -377,10 +386,16 @@ void api_obj_patch(struct api_call *c, enum write_part part)
 		                   "application/merge-patch+json, "
 		                   "application/apply-patch+yaml, "
 		                   "application/strategic-merge-patch+json"));
+	if (pt == PT_APPLY && part != WRITE_MAIN)
+		FINISH(c, api_fail(c->req, API_UNSUPPORTED_MEDIA, NULL,
+		                   "server-side apply of a subresource is not supported by this "
+		                   "server: patch it with another patch type"));
 	old = api_obj_stored(c, c->rt.name, &old_rv);
-	if (pt == PT_APPLY && part == WRITE_MAIN)
+	if (pt == PT_APPLY) {
+		c->retry = patch_again; /* apply carries no resourceVersion */
+		c->part = (int)part;
 		apply(c, old, old_rv);
-	else if (old == NULL)
+	} else if (old == NULL)
 		FINISH(c, api_obj_fail_not_found(c, c->rt.name));
 	else
 		patch_stored(c, old, old_rv, part);

@@ -53,6 +53,8 @@ static void answer_scale(struct api_call *c, const struct cons_result *res)
 	const struct store_op_result *o;
 	json_t *sts;
 
+	if (api_obj_retry(c, res))
+		return;
 	if (res->status != STSD_OK)
 		return api_obj_fail_result(c, res, c->rt.name);
 	o = res->n_objects ? &res->objects[0] : NULL;
@@ -85,31 +87,44 @@ static bool scale_replicas(struct api_call *c, const json_t *scale, json_int_t *
 	return false;
 }
 
-/* PUT or PATCH of the Scale: the new replicas go into the set's spec, under the Scale's
- * resourceVersion when it carries one. */
+static void scale_again(struct api_call *c)
+{
+	api_obj_sub_write(c);
+}
+
+/* The Scale a PUT or PATCH asks for (new), or NULL (answered). */
+static json_t *wanted_scale(struct api_call *c, const json_t *cur)
+{
+	size_t len;
+	const char *body;
+	json_t *want = NULL;
+
+	if (strcmp(api_req_method(c->req), "PATCH") == 0)
+		return api_obj_patch_doc(c, cur, NULL, &want) ? want : NULL;
+	body = api_req_body(c->req, &len);
+	if (json_is_object(want = json_loadb(body, len, 0, NULL)))
+		return want;
+	api_fail(c->req, API_BAD_REQUEST, NULL, "the body is not a Scale object");
+	json_decref(want);
+	return NULL;
+}
+
+/* PUT or PATCH of the Scale: the new replicas go into the set's spec, under the resourceVersion
+ * the client chose, if any; without one, a write that got in first means "again" (a patch that
+ * leaves the Scale's own version, read a moment ago, in place chose none). */
 static void scale_write(struct api_call *c, json_t *sts, uint64_t sts_rv)
 {
-	const char *m = api_req_method(c->req);
 	json_t *cur = scale_of(sts), *want = NULL;
 	json_int_t replicas;
 	const char *rv;
+	int dry = api_obj_dry_run(c);
 	struct store_op op = {.type = STORE_OP_UPDATE,
 	                      .resource = c->rt.res->plural,
 	                      .ns = api_obj_ns(c),
 	                      .name = c->rt.name,
 	                      .expect_rv = sts_rv};
 
-	if (strcmp(m, "PUT") == 0) {
-		size_t len;
-		const char *body = api_req_body(c->req, &len);
-		if (!json_is_object(want = json_loadb(body, len, 0, NULL))) {
-			api_fail(c->req, API_BAD_REQUEST, NULL, "the body is not a Scale object");
-			goto out;
-		}
-	} else if (!api_obj_patch_doc(c, cur, NULL, &want)) {
-		goto out;
-	}
-	if (!scale_replicas(c, want, &replicas))
+	if (dry < 0 || (want = wanted_scale(c, cur)) == NULL || !scale_replicas(c, want, &replicas))
 		goto out;
 	rv = json_string_value(
 	    json_object_get(json_object_get(want, "metadata"), "resourceVersion"));
@@ -117,9 +132,17 @@ static void scale_write(struct api_call *c, json_t *sts, uint64_t sts_rv)
 		api_fail(c->req, API_BAD_REQUEST, NULL, "invalid resourceVersion \"%s\"", rv);
 		goto out;
 	}
+	if (!rv || !*rv || op.expect_rv == sts_rv) {
+		op.expect_rv = sts_rv;
+		c->retry = scale_again;
+	}
 	c->obj = json_deep_copy(sts);
 	json_object_set_new(json_object_get(c->obj, "spec"), "replicas", json_integer(replicas));
 	api_obj_record_manager(c, sts, "scale");
+	if (dry) {
+		api_reply_json(c->req, 200, scale_of(c->obj));
+		goto out;
+	}
 	if ((c->json = json_dumps(c->obj, JSON_COMPACT)) == NULL) {
 		api_fail_code(c->req, STSD_NOMEM, "scale");
 		goto out;

@@ -101,6 +101,7 @@ struct collect {
 	char *names;          /* where the keys' strings go */
 	size_t n, max, bytes;
 	const char *only_ns;             /* NULL: objects whose namespace is missing (sweep) */
+	const char *plural;              /* the resource being listed (static: the table's) */
 	struct store_reader *rd, *check; /* list with rd; look namespaces up with check */
 };
 
@@ -118,7 +119,9 @@ static int collect_one(void *ud, const struct store_object *o)
 		memcpy(ns, o->ns, nl);
 		memcpy(name, o->name, ml);
 		col->ops[col->n] = (struct store_op){.type = STORE_OP_DELETE,
-		                                     .resource = o->resource,
+		                                     /* o->resource lives in the reader's
+		                                      * scratch, reused by the next item */
+		                                     .resource = col->plural,
 		                                     .ns = ns,
 		                                     .name = name,
 		                                     .expect_rv = o->resource_version};
@@ -136,6 +139,7 @@ static void collect_all(struct collect *col)
 	for (size_t i = 0; i < n; i++) {
 		struct store_list_request lr = {.resource = t[i].plural, .ns = col->only_ns};
 		struct store_list_page page;
+		col->plural = t[i].plural;
 		if (t[i].namespaced)
 			store_list(col->rd, &lr, collect_one, col, &page);
 	}

@@ -93,7 +93,7 @@ bool api_obj_check_schema(struct api_call *c, json_t *obj, enum field_validation
 }
 
 /* apiVersion and kind, when given, must be the resource's; they are then set. */
-static bool check_type(struct api_call *c, json_t *obj, const char *field, const char *want)
+static bool check_field(struct api_call *c, json_t *obj, const char *field, const char *want)
 {
 	json_t *v = json_object_get(obj, field);
 	bool kind = strcmp(field, "kind") == 0;
@@ -172,18 +172,22 @@ static bool parse_body(struct api_call *c, bool strict)
 	return false;
 }
 
+bool api_obj_check_type(struct api_call *c, json_t *obj)
+{
+	char gv[96];
+
+	api_resource_gv(c->rt.res, gv, sizeof gv);
+	return check_field(c, obj, "apiVersion", gv) &&
+	       check_field(c, obj, "kind", c->rt.res->kind);
+}
+
 bool api_obj_decode(struct api_call *c)
 {
-	const struct api_resource *res = c->rt.res;
 	enum field_validation fv;
-	char gv[96];
 
 	if (!api_obj_field_validation(c, &fv) || !parse_body(c, fv == FV_STRICT))
 		return false;
-	api_resource_gv(res, gv, sizeof gv);
-	if (!check_type(c, c->obj, "apiVersion", gv) || !check_type(c, c->obj, "kind", res->kind))
-		return false;
-	if (!api_obj_check_schema(c, c->obj, fv))
+	if (!api_obj_check_type(c, c->obj) || !api_obj_check_schema(c, c->obj, fv))
 		return false;
 	if (!json_is_object(json_object_get(c->obj, "metadata")))
 		json_object_set_new(c->obj, "metadata", json_object());
@@ -250,30 +254,35 @@ static const char *object_name(const struct api_call *c)
 	return n ? n : c->rt.name;
 }
 
+bool api_obj_retry(struct api_call *c, const struct cons_result *res)
+{
+	struct api_call *again;
+
+	if (res->status != STSD_CONFLICT || c->retry == NULL || c->attempt >= 5)
+		return false;
+	/* The conflicting write has applied by now: the request runs again on the newer object. */
+	if ((again = api_call_new(c->s, c->req, &c->rt)) != NULL) {
+		again->retry = c->retry;
+		again->attempt = c->attempt + 1;
+		again->part = c->part;
+		again->retry(again);
+	}
+	c->req = NULL;
+	return true;
+}
+
 void api_obj_answer_object(struct api_call *c, const struct cons_result *res)
 {
 	const struct store_op_result *o;
 
-	if (res->status == STSD_CONFLICT && c->retry && c->attempt < 5) {
-		/* A patch without a resourceVersion of its own is applied again to the newer
-		 * object, as kube-apiserver does: the conflicting write has applied by now. */
-		struct api_call *again = api_call_new(c->s, c->req, &c->rt);
-		if (again) {
-			again->retry = c->retry;
-			again->attempt = c->attempt + 1;
-			again->part = c->part;
-			again->retry(again);
-		}
-		c->req = NULL;
+	if (api_obj_retry(c, res))
 		return;
-	}
 	if (res->status != STSD_OK)
 		return api_obj_fail_result(c, res, object_name(c));
 	o = (size_t)c->main_op < res->n_objects ? &res->objects[c->main_op] : NULL;
 	if (o == NULL || o->json == NULL)
 		return api_fail_code(c->req, STSD_IO, "write: no object in the result");
-	api_reply_raw(c->req, strcmp(api_req_method(c->req), "POST") == 0 ? 201 : 200, o->json,
-	              o->json_len);
+	api_reply_raw(c->req, c->creating ? 201 : 200, o->json, o->json_len);
 }
 
 /* ---- Shared steps ---------------------------------------------------------------------------- */
@@ -362,13 +371,13 @@ static bool in_list(const char *const *list, size_t n, const char *s)
 static void generate_name(const char *prefix, char *out, size_t len)
 {
 	static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-	char uid[37];
+	unsigned char rnd[5];
 
-	api_new_uid(uid);
+	api_random_bytes(rnd, sizeof rnd);
 	snprintf(out, len, "%.*s", 58, prefix);
-	for (int i = 0; i < 5; i++) {
+	for (size_t i = 0; i < sizeof rnd; i++) {
 		size_t n = strlen(out);
-		out[n] = alphabet[(unsigned char)uid[i * 7] % (sizeof alphabet - 1)];
+		out[n] = alphabet[rnd[i] % (sizeof alphabet - 1)];
 		out[n + 1] = '\0';
 	}
 }
@@ -421,7 +430,9 @@ void api_obj_create(struct api_call *c)
 	if (dry < 0 || (name = create_name(c, meta)) == NULL)
 		FINISH(c, );
 	for (size_t i = 0; i < sizeof server_owned / sizeof server_owned[0]; i++)
-		json_object_del(meta, server_owned[i]);
+		if (!c->managed || strcmp(server_owned[i], "managedFields") != 0)
+			json_object_del(meta, server_owned[i]);
+	c->creating = true;
 	if (in_list(status_reset_on_create, sizeof status_reset_on_create / sizeof(char *),
 	            res->plural))
 		json_object_del(c->obj, "status");
@@ -509,6 +520,8 @@ static bool deletion_completes(const json_t *obj, const struct api_resource *res
 
 static void answer_deleted_by_update(struct api_call *c, const struct cons_result *res)
 {
+	if (api_obj_retry(c, res))
+		return;
 	if (res->status != STSD_OK)
 		return api_obj_fail_result(c, res, c->rt.name);
 	api_reply_json(c->req, 200, json_incref(c->obj));
@@ -532,11 +545,13 @@ void api_obj_put(struct api_call *c, json_t *old, uint64_t old_rv, const struct 
 		FINISH(c, );
 	api_obj_record_manager(c, old, part == WRITE_STATUS ? "status" : NULL);
 	if (deletion_completes(c->obj, c->rt.res)) {
+		struct store_op ops[2] = {op};
 		if (dry)
 			FINISH(c, api_reply_json(c->req, 200, json_incref(c->obj)));
-		op.type = STORE_OP_DELETE;
+		ops[0].type = STORE_OP_DELETE;
 		c->main_op = 0;
-		api_propose(c, &op, 1, answer_deleted_by_update);
+		api_propose(c, ops, api_obj_claim_op(c, old, &ops[1]) ? 2 : 1,
+		            answer_deleted_by_update);
 		return;
 	}
 	if (dry)

@@ -73,6 +73,14 @@ void api_obj_put(struct api_call *c, json_t *old, uint64_t old_rv, const struct 
 /* c->obj's managedFields after a write through subresource (NULL for the main resource) by
  * the request's field manager; old is the stored object (NULL on create). */
 void api_obj_record_manager(struct api_call *c, json_t *old, const char *subresource);
+/* When res is a Conflict and c may run again (c->retry, fewer than 5 attempts): run it again on
+ * a new call for the same request, detach c from it and return true. Writes without a
+ * precondition of the client's do this, as kube-apiserver's update loop does. */
+bool api_obj_retry(struct api_call *c, const struct cons_result *res);
+/* apiVersion and kind of obj, when given, must be the resource's (400 otherwise); they are set. */
+bool api_obj_check_type(struct api_call *c, json_t *obj);
+/* The claim op that goes with removing pod (handlers_delete.c); false when it holds none. */
+bool api_obj_claim_op(struct api_call *c, const json_t *pod, struct store_op *op);
 /* Answer a typed proposal failure for name. */
 void api_obj_fail_result(struct api_call *c, const struct cons_result *res, const char *name);
 /* Propose the ops; answer with the main op's object (201 for POST, else 200). */

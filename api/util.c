@@ -81,18 +81,25 @@ bool api_urlencode(const char *s, char *buf, size_t len)
 	return len > 0;
 }
 
-void api_new_uid(char out[37])
+void api_random_bytes(void *buf, size_t len)
 {
-	unsigned char b[16];
+	unsigned char *b = buf;
 	size_t got = 0;
 
-	while (got < sizeof b) {
-		ssize_t n = getrandom(b + got, sizeof b - got, 0);
+	while (got < len) {
+		ssize_t n = getrandom(b + got, len - got, 0);
 		if (n > 0)
 			got += (size_t)n;
 		else if (errno != EINTR)
 			abort(); /* the kernel's random source does not fail after boot */
 	}
+}
+
+void api_new_uid(char out[37])
+{
+	unsigned char b[16];
+
+	api_random_bytes(b, sizeof b);
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",

@@ -145,6 +145,11 @@ req PATCH "$leader/$cms/c1" '{}' text/plain; check "unknown patch type" 415 "$co
 deep=$(printf '{"a":%.0s' $(seq 150))1$(printf '}%.0s' $(seq 150))
 req POST "$follower/$cms" "{\"metadata\":{\"name\":\"deep\"},\"data\":$deep}"; check "nesting beyond 100 levels" 400 "$code"
 req GET "$follower/apis/apps/v1/namespaces/default/widgets"; check "unknown kind" 404 "$code"
+req PATCH "$leader/$cms/c1" '{"kind":"Secret"}' application/merge-patch+json; check "patch changing kind" 400 "$code"
+req DELETE "$leader/api/v1/namespaces"; check "namespaces are not deleted as a collection" 405 "$code"
+req POST "$leader/api/v1/configmaps" '{"metadata":{"name":"x"}}'; check "create needs a namespace" 405 "$code"
+req DELETE "$leader/$cms/c1" '{"dryRun":["All"]}'; check "delete dry run (body)" 200 "$code"
+req GET "$leader/$cms/c1"; check "dry run deleted nothing" 200 "$code"
 check "store unchanged by refused input" "$digest_before" "$(curl -s "http://$leader/debug/raft" | jq -r .digest)"
 
 # ---- Deletes with preconditions ----

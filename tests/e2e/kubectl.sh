@@ -43,8 +43,14 @@ expect_out "kube-system" kubectl get namespaces
 expect_out "namespace/team-a created" kubectl create namespace team-a
 expect_out "configmap/settings created" kubectl create configmap settings -n team-a --from-literal=x=1
 expect_out "settings" kubectl get cm -n team-a
+# Objects of several kinds go with their namespace.
+expect_out "secret/token created" kubectl create secret generic token -n team-a --from-literal=t=1
+expect_out "service/front created" kubectl create service clusterip front -n team-a --tcp=80:8080
+expect_out 'namespace "team-a" deleted (server dry run)' kubectl delete namespace team-a --dry-run=server
+expect_out "settings" kubectl get cm -n team-a
 expect_out "namespace \"team-a\" deleted" kubectl delete namespace team-a
 expect_err "namespaces \"team-a\" not found" kubectl create configmap again -n team-a
+expect_out "No resources found" kubectl get secrets,services,configmaps -A --field-selector metadata.namespace=team-a
 expect_err "may not be deleted" kubectl delete namespace default
 
 # The errors kubectl users see.
