@@ -109,6 +109,7 @@ enum route_kind {
 	ROUTE_API_GROUP,     /* /apis/GROUP */
 	ROUTE_RESOURCE_LIST, /* /api/v1, /apis/GROUP/VERSION */
 	ROUTE_OPENAPI_INDEX, /* /openapi/v3 */
+	ROUTE_OPENAPI_V2,    /* /openapi/v2 (protobuf, for kubectl 1.27 and 1.28) */
 	ROUTE_OPENAPI_GV,    /* /openapi/v3/api/v1, /openapi/v3/apis/GROUP/VERSION */
 	ROUTE_OBJECTS,       /* a resource collection or object */
 	ROUTE_MEMBERS,       /* /stsd/v1/members[/ID[/transfer|/record]] */
@@ -255,6 +256,8 @@ void api_fail_code(struct api_req *r, int code, const char *what);
 
 /* handlers_health.c */
 void api_handle_health(struct api_server *s, struct api_req *r, const struct route *rt);
+/* openapi_v2.c */
+void api_openapi_v2_answer(struct api_req *r);
 /* discovery.c */
 void api_handle_discovery(struct api_server *s, struct api_req *r, const struct route *rt);
 /* handlers_objects.c: reads run after the barrier (or locally for resourceVersion=0) */

@@ -366,6 +366,9 @@ void api_handle_discovery(struct api_server *s, struct api_req *r, const struct 
 	case ROUTE_RESOURCE_LIST:
 		resource_list(r, rt);
 		break;
+	case ROUTE_OPENAPI_V2:
+		api_openapi_v2_answer(r);
+		break;
 	default:
 		api_openapi_answer(r, rt);
 		break;

@@ -22,6 +22,7 @@ static const struct fixed_route fixed[] = {
     {"/api", ROUTE_API_VERSIONS},
     {"/apis", ROUTE_API_GROUPS},
     {"/openapi/v3", ROUTE_OPENAPI_INDEX},
+    {"/openapi/v2", ROUTE_OPENAPI_V2},
 };
 
 struct segments {

@@ -77,6 +77,14 @@ for bin in "$sdk"/kubectl.1.*; do
 	expect_out "configmap/$name created" "$bin" create configmap "$name" --from-literal=v="$v"
 	expect_out "$name" "$bin" get configmaps
 	expect_out "configmap \"$name\" deleted" "$bin" delete configmap "$name"
+	# apply and create -f: 1.27 and 1.28 read OpenAPI v2 first, the others v3.
+	sed -e "s/name: web\$/name: $name/" "$(dirname "$0")/seed-manifests/01-web-basic.yaml" |
+		awk '/^---/{exit} {print}' >"$work/sts.yaml"
+	expect_out "statefulset.apps/$name created" "$bin" apply -f "$work/sts.yaml"
+	expect_out "statefulset.apps/$name" "$bin" apply -f "$work/sts.yaml"
+	sed 's/  replicas: 3/  replicas: 3\n  replica: 3/' "$work/sts.yaml" >"$work/typo.yaml"
+	expect_err 'spec.replica: unknown field' "$bin" create -f "$work/typo.yaml"
+	expect_out "statefulset.apps \"$name\" deleted" "$bin" delete sts "$name"
 done
 
 echo "kubectl.sh: ok ($(kubectl version --client 2>/dev/null | head -n 1); $(ls "$sdk"/kubectl.1.* | wc -l) versions)"
