@@ -162,7 +162,11 @@ struct api_server {
 	void (*stop_done)(void *);
 	void *stop_ud;
 	struct api_watchers *watchers; /* open watches (watch.c); NULL until the first */
+	unsigned reads; /* reads running on the thread pool; stopping waits for them */
 };
+
+/* A read that ran on the thread pool ended (its call freed): the server may finish stopping. */
+void api_server_read_done(struct api_server *s);
 
 /* ---- Calls in flight (dispatch.c) ------------------------------------------------------------
  * A call outlives its request's handler when it waits on the leader (barrier, proposal) or on a

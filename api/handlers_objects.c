@@ -70,6 +70,7 @@ int64_t api_obj_now(char out[32])
 
 bool api_obj_selectors(struct api_call *c, struct api_selector **ls, struct api_field_selector **fs)
 {
+	const char *fsel = api_req_query(c->req, "fieldSelector");
 	char err[512];
 
 	*ls = NULL;
@@ -79,8 +80,9 @@ bool api_obj_selectors(struct api_call *c, struct api_selector **ls, struct api_
 		api_fail(c->req, API_BAD_REQUEST, NULL, "%s", err);
 		return false;
 	}
-	if (api_field_selector_parse(api_req_query(c->req, "fieldSelector"), c->rt.res, fs, err,
-	                             sizeof err) != STSD_OK) {
+	if (fsel == NULL || *fsel == '\0')
+		return true; /* none: no object needs parsing for it */
+	if (api_field_selector_parse(fsel, c->rt.res, fs, err, sizeof err) != STSD_OK) {
 		api_label_selector_free(*ls);
 		*ls = NULL;
 		api_fail(c->req, API_BAD_REQUEST, NULL, "%s", err);
@@ -156,29 +158,55 @@ static void get_one(struct api_call *c, struct store_reader *rd, const struct re
 	reply_table(c, t, o.resource_version, NULL);
 }
 
-/* One list in progress: the answer is built as text (objects copied once, never re-encoded)
- * unless a Table is wanted; objects are parsed only when a selector or a Table needs them. */
-struct lister {
+/* ---- Lists, off the loop ----------------------------------------------------------------------
+ * A list of thousands of objects takes a second or more to filter and encode; on the loop it
+ * would stop Raft's heartbeats and cost the leader its term (found by bench/api_cost). It runs on
+ * libuv's thread pool with its own store reader (readers may move between threads) and only pure
+ * code (selectors, tables); the loop answers when it is done. The answer is built as text: stored
+ * objects are copied, never re-encoded, and a Table row is encoded as soon as it is made, so no
+ * tree of the whole answer exists. Objects are parsed only when a selector or a Table needs them.
+ */
+struct list_job {
+	uv_work_t work;
 	struct api_call *c;
+	struct store *store;
+	const struct api_resource *res;
+	struct store_list_request lr;
+	char *token; /* ?continue, copied */
 	struct api_selector *ls;
 	struct api_field_selector *fs;
 	struct read_form form;
-	struct api_buf b; /* plain list */
-	json_t *table;    /* Table */
+	struct api_buf b;
+	struct store_list_page page;
 	bool first;
+	int rv;
 };
 
-static bool filtered(const struct lister *l)
+static bool filtered(const struct list_job *l)
 {
 	return !api_label_selector_empty(l->ls) || l->fs != NULL;
 }
 
+static int add_row(struct list_job *l, const json_t *obj)
+{
+	json_t *row = api_table_row(l->res, obj, l->form.inc, l->form.now);
+	char *text = row ? json_dumps(row, JSON_COMPACT) : NULL;
+
+	json_decref(row);
+	if (text == NULL)
+		return STSD_NOMEM;
+	api_buf_add(&l->b, text, strlen(text));
+	free(text);
+	return 0;
+}
+
 static int list_item(void *ud, const struct store_object *o)
 {
-	struct lister *l = ud;
+	struct list_job *l = ud;
 	json_t *obj = NULL;
+	int rv = 0;
 
-	if (filtered(l) || l->table) {
+	if (filtered(l) || l->form.table) {
 		if ((obj = json_loadb(o->json, o->json_len, 0, NULL)) == NULL)
 			return STSD_CORRUPT;
 		if (!api_label_selector_matches(
@@ -188,70 +216,167 @@ static int list_item(void *ud, const struct store_object *o)
 			return STORE_SKIP;
 		}
 	}
-	if (l->table) {
-		json_array_append_new(json_object_get(l->table, "rows"),
-		                      api_table_row(l->c->rt.res, obj, l->form.inc, l->form.now));
-	} else {
-		if (!l->first)
-			api_buf_add(&l->b, ",", 1);
+	if (!l->first)
+		api_buf_add(&l->b, ",", 1);
+	if (l->form.table)
+		rv = add_row(l, obj);
+	else
 		api_buf_add(&l->b, o->json, o->json_len);
-	}
 	l->first = false;
 	json_decref(obj);
-	return l->b.oom ? STSD_NOMEM : 0;
+	return rv ? rv : l->b.oom ? STSD_NOMEM : 0;
 }
 
-static void list_answer(struct lister *l, const struct store_list_page *page)
+/* The opening of the answer, up to its first item. */
+static void list_open(struct list_job *l)
 {
-	const struct api_resource *res = l->c->rt.res;
+	json_t *t;
+	char *cols;
+
+	if (!l->form.table) {
+		api_buf_add(&l->b, "{\"items\":[", 10);
+		return;
+	}
+	t = api_table_new(l->res);
+	cols = json_dumps(json_object_get(t, "columnDefinitions"), JSON_COMPACT);
+	json_decref(t);
+	api_buf_printf(&l->b,
+	               "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\","
+	               "\"columnDefinitions\":%s,\"rows\":[",
+	               cols ? cols : "[]");
+	free(cols);
+}
+
+static void list_close(struct list_job *l)
+{
 	char gv[96];
 
-	if (l->table)
-		return reply_table(l->c, json_incref(l->table), page->revision, page->next_token);
-	api_resource_gv(res, gv, sizeof gv);
 	api_buf_printf(&l->b, "],\"metadata\":{\"resourceVersion\":\"%" PRIu64 "\"",
-	               page->revision);
-	if (page->next_token[0])
-		api_buf_printf(&l->b, ",\"continue\":\"%s\"", page->next_token);
-	api_buf_printf(&l->b, "},\"kind\":\"%sList\",\"apiVersion\":\"%s\"}", res->kind, gv);
-	if (l->b.oom)
-		return api_fail_code(l->c->req, STSD_NOMEM, "list");
-	api_reply_raw(l->c->req, 200, l->b.data, l->b.len);
+	               l->page.revision);
+	if (l->page.next_token[0])
+		api_buf_printf(&l->b, ",\"continue\":\"%s\"", l->page.next_token);
+	api_buf_add(&l->b, "}", 1);
+	if (!l->form.table) {
+		api_resource_gv(l->res, gv, sizeof gv);
+		api_buf_printf(&l->b, ",\"kind\":\"%sList\",\"apiVersion\":\"%s\"", l->res->kind,
+		               gv);
+	}
+	api_buf_add(&l->b, "}", 1);
 }
 
-static void list(struct api_call *c, struct store_reader *rd)
+/* Pods of one node, through the pods-by-node index (what every agent asks for): the objects
+ * of other namespaces are skipped here, the selectors in list_item. */
+static int node_item(void *ud, const struct store_object *o)
 {
-	struct lister l = {.c = c, .first = true};
-	struct store_list_request lr = {.resource = c->rt.res->plural,
-	                                .ns = *c->rt.ns ? c->rt.ns : NULL,
-	                                .continue_token = api_req_query(c->req, "continue")};
-	struct store_list_page page;
-	const char *limit = api_req_query(c->req, "limit");
-	uint64_t n = 0;
+	struct list_job *l = ud;
 	int rv;
 
-	if (limit && *limit && !api_parse_u64(limit, &n))
-		return api_fail(c->req, API_BAD_REQUEST, NULL,
-		                "limit must be a non-negative integer");
-	if (!read_form(c, &l.form) || !api_obj_selectors(c, &l.ls, &l.fs))
+	if (l->lr.ns && strcmp(o->ns, l->lr.ns) != 0)
+		return 0;
+	rv = list_item(ud, o);
+	return rv == STORE_SKIP ? 0 : rv;
+}
+
+/* The node a pod list is limited to, when the index can serve it (no paging). */
+static const char *indexed_node(const struct list_job *l)
+{
+	const char *node = api_field_selector_equal(l->fs, "spec.nodeName");
+
+	if (strcmp(l->res->plural, "pods") != 0 || *l->res->group || node == NULL || !*node ||
+	    l->lr.limit || (l->lr.continue_token && *l->lr.continue_token))
+		return NULL;
+	return node;
+}
+
+static void list_work(uv_work_t *w)
+{
+	struct list_job *l = w->data;
+	struct store_reader *rd;
+	const char *node = indexed_node(l);
+
+	if ((l->rv = store_read_begin(l->store, &rd)) != STSD_OK)
 		return;
-	lr.limit = (size_t)n;
-	if (l.form.table)
-		l.table = api_table_new(c->rt.res);
-	else
-		api_buf_add(&l.b, "{\"items\":[", 10);
-	rv = store_list(rd, &lr, list_item, &l, &page);
-	if (rv == STSD_INVALID)
+	list_open(l);
+	if (node) {
+		l->rv = store_list_pods_on_node(rd, node, node_item, l);
+		l->page.revision = store_reader_applied_index(rd);
+	} else {
+		l->rv = store_list(rd, &l->lr, list_item, l, &l->page);
+	}
+	store_read_end(rd);
+	if (l->rv == STSD_OK)
+		list_close(l);
+	if (l->rv == STSD_OK && l->b.oom)
+		l->rv = STSD_NOMEM;
+}
+
+static void list_job_free(struct list_job *l)
+{
+	api_buf_free(&l->b);
+	api_label_selector_free(l->ls);
+	api_field_selector_free(l->fs);
+	free(l->token);
+	free(l);
+}
+
+static void list_done(uv_work_t *w, int status)
+{
+	struct list_job *l = w->data;
+	struct api_call *c = l->c;
+	struct api_server *s = c->s;
+
+	if (c->req == NULL) {
+		/* the client left while the list was built */
+	} else if (status != 0) {
+		api_fail_code(c->req, STSD_SHUTDOWN, "list");
+	} else if (l->rv == STSD_INVALID) {
 		api_fail(c->req, API_BAD_REQUEST, NULL,
 		         "the provided continue parameter is invalid");
-	else if (rv != STSD_OK)
-		api_fail_code(c->req, rv, "list");
-	else
-		list_answer(&l, &page);
-	json_decref(l.table);
-	api_buf_free(&l.b);
-	api_label_selector_free(l.ls);
-	api_field_selector_free(l.fs);
+	} else if (l->rv != STSD_OK) {
+		api_fail_code(c->req, l->rv, "list");
+	} else {
+		api_respond(c->req, 200, "application/json", l->b.data, l->b.len);
+	}
+	list_job_free(l);
+	api_call_free(c);
+	if (s)
+		api_server_read_done(s);
+}
+
+/* Start the list of c on the thread pool; the call is freed when it is answered. */
+static void list(struct api_call *c)
+{
+	struct list_job *l = calloc(1, sizeof *l);
+	const char *limit = api_req_query(c->req, "limit"), *token;
+	uint64_t n = 0;
+
+	if (l == NULL)
+		FINISH(c, api_fail_code(c->req, STSD_NOMEM, "list"));
+	l->c = c;
+	l->store = c->s->store;
+	l->res = c->rt.res;
+	l->first = true;
+	l->work.data = l;
+	if (limit && *limit && !api_parse_u64(limit, &n)) {
+		list_job_free(l);
+		FINISH(c, api_fail(c->req, API_BAD_REQUEST, NULL,
+		                   "limit must be a non-negative integer"));
+	}
+	token = api_req_query(c->req, "continue");
+	if (!read_form(c, &l->form) || !api_obj_selectors(c, &l->ls, &l->fs) ||
+	    (token && (l->token = strdup(token)) == NULL)) {
+		list_job_free(l);
+		FINISH(c, );
+	}
+	l->lr = (struct store_list_request){.resource = l->res->plural,
+	                                    .ns = *c->rt.ns ? c->rt.ns : NULL,
+	                                    .continue_token = l->token,
+	                                    .limit = (size_t)n};
+	if (uv_queue_work(c->s->loop, &l->work, list_work, list_done) != 0) {
+		list_job_free(l);
+		FINISH(c, api_fail_code(c->req, STSD_NOMEM, "list"));
+	}
+	c->s->reads++;
 }
 
 static bool is_watch(struct api_req *r)
@@ -278,12 +403,12 @@ void api_objects_read(struct api_call *c)
 		api_watch_start(s, r, &rt);
 		return;
 	}
+	if (*c->rt.name == '\0')
+		return list(c);
 	if ((rv = store_read_begin(c->s->store, &rd)) != STSD_OK)
 		FINISH(c, api_fail_code(c->req, rv, "read"));
-	if (*c->rt.name && read_form(c, &f))
+	if (read_form(c, &f))
 		get_one(c, rd, &f);
-	else if (*c->rt.name == '\0')
-		list(c, rd);
 	store_read_end(rd);
 	api_call_free(c);
 }

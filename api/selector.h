@@ -34,6 +34,8 @@ void api_label_selector_free(struct api_selector *s);
 int api_field_selector_parse(const char *s, const struct api_resource *res,
                              struct api_field_selector **out, char *err, size_t errlen);
 bool api_field_selector_matches(const struct api_field_selector *f, const json_t *obj);
+/* The value X of a field=X (or ==) requirement of f, else NULL: what an index can look up. */
+const char *api_field_selector_equal(const struct api_field_selector *f, const char *field);
 /* The value of metadata.name=X if the selector pins the name (for get-like watches), else NULL. */
 const char *api_field_selector_name(const struct api_field_selector *f);
 void api_field_selector_free(struct api_field_selector *f);

@@ -291,12 +291,17 @@ bool api_field_selector_matches(const struct api_field_selector *f, const json_t
 	return true;
 }
 
-const char *api_field_selector_name(const struct api_field_selector *f)
+const char *api_field_selector_equal(const struct api_field_selector *f, const char *field)
 {
 	size_t i;
 
 	for (i = 0; f != NULL && i < f->n; i++)
-		if (!f->terms[i].neq && strcmp(f->terms[i].field, "metadata.name") == 0)
+		if (!f->terms[i].neq && strcmp(f->terms[i].field, field) == 0)
 			return f->terms[i].value;
 	return NULL;
+}
+
+const char *api_field_selector_name(const struct api_field_selector *f)
+{
+	return api_field_selector_equal(f, "metadata.name");
 }

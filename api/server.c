@@ -152,12 +152,19 @@ static void http_stopped(void *ud)
 	closed_one(s);
 }
 
+void api_server_read_done(struct api_server *s)
+{
+	s->reads--;
+	if (s->stopping)
+		closed_one(s);
+}
+
 void api_stop(struct api_server *s, void (*done)(void *ud), void *ud)
 {
 	s->stopping = true;
 	s->stop_done = done;
 	s->stop_ud = ud;
-	s->closing = 3; /* http, forwarder, tick */
+	s->closing = 3 + s->reads; /* http, forwarder, tick, reads running off the loop */
 	/* Watches first, while their requests exist: their streams end cleanly. */
 	api_watch_close_all(s);
 	uv_timer_stop(&s->tick);

@@ -256,14 +256,14 @@ struct pass {
 static int existing(void *ud, const struct store_object *so, bool send)
 {
 	struct pass *p = ud;
-	struct watch_obj o = {so->json, so->json_len, NULL, false};
+	struct watch_obj o = {.json = so->json, .len = so->json_len};
 	bool sel = watch_concerns(p->w, so->ns, so->name) && watch_selects(p->w, &o);
 
 	if (sel && watch_filtered(p->w))
 		watch_select(p->w, so->ns, so->name);
 	if (sel && send)
 		p->f = watch_send(p->w, "ADDED", &o);
-	json_decref(o.parsed);
+	watch_obj_free(&o);
 	return p->f == WATCH_OK ? 0 : -1;
 }
 
@@ -285,6 +285,9 @@ static enum watch_failure list_existing(struct watch *w, struct store_reader *rd
 	struct store_list_page page;
 	struct store_object so;
 	bool one = *w->name && (!w->res->namespaced || *w->ns);
+	const char *node = strcmp(w->res->plural, "pods") == 0 && *w->res->group == '\0'
+	                       ? api_field_selector_equal(w->fields, "spec.nodeName")
+	                       : NULL;
 	int rv;
 
 	if (one) { /* a pinned name in one namespace: one lookup, not a list */
@@ -292,6 +295,8 @@ static enum watch_failure list_existing(struct watch *w, struct store_reader *rd
 		if (rv == STSD_OK)
 			(send ? existing_send : existing_seed)(&p, &so);
 		rv = rv == STSD_NOTFOUND ? STSD_OK : rv;
+	} else if (node && *node) { /* an agent's watch of its pods: the pods-by-node index */
+		rv = store_list_pods_on_node(rd, node, send ? existing_send : existing_seed, &p);
 	} else {
 		lr.ns = w->res->namespaced && *w->ns ? w->ns : NULL;
 		rv = store_list(rd, &lr, send ? existing_send : existing_seed, &p, &page);
@@ -305,7 +310,7 @@ static int replay_change(void *ud, const struct store_change *c)
 {
 	struct pass *p = ud;
 	struct watch *w = p->w;
-	struct watch_obj o = {c->json, c->json_len, NULL, false};
+	struct watch_obj o = {.json = c->json, .len = c->json_len};
 	const char *type;
 
 	if (c->is_claim || strcmp(c->resource, w->res->plural) != 0 ||
@@ -314,7 +319,7 @@ static int replay_change(void *ud, const struct store_change *c)
 	type = watch_event_type(w, c->type, c->ns, c->name, &o);
 	if (type && c->revision > p->emit_after)
 		p->f = watch_send(w, type, &o);
-	json_decref(o.parsed);
+	watch_obj_free(&o);
 	return p->f == WATCH_OK ? 0 : -1;
 }
 
@@ -437,7 +442,7 @@ void api_watch_start(struct api_server *s, struct api_req *r, const struct route
 static int deliver(void *ud, const struct store_change *c)
 {
 	struct api_watchers *ws = ud;
-	struct watch_obj o = {c->json, c->json_len, NULL, false};
+	struct watch_obj o = {.json = c->json, .len = c->json_len};
 	const char *type;
 
 	if (c->is_claim)
@@ -450,7 +455,7 @@ static int deliver(void *ud, const struct store_change *c)
 		if (type && c->revision > w->from)
 			w->failed = watch_send(w, type, &o);
 	}
-	json_decref(o.parsed);
+	watch_obj_free(&o);
 	return 0;
 }
 

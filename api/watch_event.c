@@ -155,13 +155,36 @@ enum watch_failure watch_send(struct watch *w, const char *type, struct watch_ob
 			return WATCH_NOMEM;
 		return write_json(w, json_pack("{s:s,s:o}", "type", type, "object", t));
 	}
-	/* The stored JSON is the object as clients get it: no need to parse it. */
+	/* The stored JSON is the object as clients get it: no need to parse it. One change goes
+	 * to many watches with the same line: it is made once per type (o->lines). */
+	for (size_t i = 0; i < sizeof o->lines / sizeof o->lines[0]; i++) {
+		if (o->lines[i].type == NULL) {
+			o->lines[i].type = type;
+			b = (struct api_buf){0};
+			api_buf_printf(&b, "{\"type\":\"%s\",\"object\":", type);
+			api_buf_add(&b, o->json, o->len);
+			api_buf_add(&b, "}\n", 2);
+			o->lines[i].text = b;
+		}
+		if (strcmp(o->lines[i].type, type) == 0) {
+			b = o->lines[i].text;
+			return b.oom ? WATCH_NOMEM : write_line(w, b.data, b.len);
+		}
+	}
+	/* Not reached: a change makes at most three types of events. */
 	api_buf_printf(&b, "{\"type\":\"%s\",\"object\":", type);
 	api_buf_add(&b, o->json, o->len);
 	api_buf_add(&b, "}\n", 2);
 	f = b.oom ? WATCH_NOMEM : write_line(w, b.data, b.len);
 	api_buf_free(&b);
 	return f;
+}
+
+void watch_obj_free(struct watch_obj *o)
+{
+	json_decref(o->parsed);
+	for (size_t i = 0; i < sizeof o->lines / sizeof o->lines[0]; i++)
+		api_buf_free(&o->lines[i].text);
 }
 
 enum watch_failure watch_send_status(struct watch *w, unsigned code, const char *reason,

@@ -63,7 +63,13 @@ struct watch_obj {
 	size_t len;
 	json_t *parsed;
 	bool tried;
+	struct {
+		const char *type; /* NULL: unused */
+		struct api_buf text;
+	} lines[3]; /* the plain event lines made of it so far, one per event type */
 };
+/* Release what o made (parsed object, event lines). */
+void watch_obj_free(struct watch_obj *o);
 
 /* ---- watch_event.c ----------------------------------------------------------------------------
  */

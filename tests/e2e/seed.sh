@@ -92,6 +92,17 @@ out=$(kubectl get pods -l app=nginx)
 grep -qE '^web-0 +1/1 +Running +0 ' <<<"$out" || fail "get pods -l app=nginx: $out"
 grep -qE '^web-2 +0/1 +Pending ' <<<"$out" || fail "get pods -l app=nginx: $out"
 expect_out "No resources found" kubectl get pods -l app=nope
+# Pods of a node come through the pods-by-node index, selectors still applied.
+out=$(kubectl get pods --field-selector spec.nodeName=node-a -o name)
+[ "$out" = "pod/web-1" ] || fail "pods on node-a: $out"
+expect_out "No resources found" kubectl get pods --field-selector spec.nodeName=node-a -l app=other
+expect_out "No resources found" kubectl get pods -n kube-system --field-selector spec.nodeName=node-a
+# An agent's watch of its node's pods (from a follower's store, through the same index).
+for url in $urls; do
+	out=$(curl -s "http://$url/api/v1/pods?watch=1&resourceVersion=0&timeoutSeconds=1&fieldSelector=spec.nodeName%3Dnode-a")
+	grep -q '"name":"web-1"' <<<"$out" && ! grep -q '"name":"web-0"' <<<"$out" ||
+		fail "watch of node-a's pods on $url: $out"
+done
 out=$(kubectl get pods -o wide)
 grep -qE '^web-1 .* 10\.0\.0\.5 +node-a ' <<<"$out" || fail "get pods -o wide: $out"
 out=$(kubectl get pvc)
