@@ -151,6 +151,8 @@ struct api_server {
 	struct api_stats stats;
 	struct api_call *calls; /* in flight: barrier, proposal or forward */
 	uv_timer_t tick;        /* member record, join, default namespaces */
+	uv_timer_t notify;      /* watches get applied changes in batches (server.c) */
+	bool notify_due;        /* a notify timer is armed */
 	bool leader;            /* cons reported leadership (election barrier applied) */
 	bool member_call;       /* a join or record request is in flight */
 	bool joined;            /* seen in the raft configuration since this start */
