@@ -303,8 +303,8 @@ static void watch_target(const struct bench_cluster *c, long pods, size_t i, str
 	         w->on_pods ? "/registry/pods/default/" : "/bench/" COST_NS_WATCH "/");
 	snprintf(end, sizeof end, "%s", key);
 	end[strlen(end) - 1]++;
-	cost_b64(key, strlen(key), bkey);
-	cost_b64(end, strlen(end), bend);
+	bench_b64(key, strlen(key), bkey);
+	bench_b64(end, strlen(end), bend);
 	snprintf(w->url, sizeof w->url, "http://%s/v3/watch", api);
 	snprintf(w->post, sizeof w->post,
 	         "{\"create_request\":{\"key\":\"%s\",\"range_end\":\"%s\"}}", bkey, bend);

@@ -35,8 +35,6 @@ void cost_samples_add(struct cost_samples *s, double v);
 size_t cost_pod_json(long i, char *buf, size_t len);
 /* How many of the first pods pods are bound to node k. */
 long cost_pods_on_node(long pods, long k);
-/* Standard base64 (what etcd's gateway decodes) of len bytes into out (4*ceil(len/3)+1 bytes). */
-size_t cost_b64(const void *data, size_t len, char *out);
 
 /* What a run of concurrent writes made (the load, or one throughput figure). */
 struct cost_writes {

@@ -11,7 +11,6 @@
 
 #define WRITE_TIMEOUT_MS 10000
 #define READ_TIMEOUT_MS  120000
-#define POLL_MS          100
 #define VALUE_LEN        100
 
 void cost_samples_add(struct cost_samples *s, double v)
@@ -72,26 +71,6 @@ long cost_pods_on_node(long pods, long k)
 	return n;
 }
 
-size_t cost_b64(const void *data, size_t len, char *out)
-{
-	static const char abc[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = data;
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		v |= i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0;
-		v |= i + 2 < len ? p[i + 2] : 0;
-		out[o++] = abc[v >> 18];
-		out[o++] = abc[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? abc[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? abc[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return o;
-}
-
 /* --- concurrent writes --- */
 
 struct slot {
@@ -139,8 +118,8 @@ static size_t etcd_put_body(const char *key, const char *value, size_t len, char
 
 	if (bval == NULL)
 		bench_fail("out of memory");
-	cost_b64(key, strlen(key), bkey);
-	cost_b64(value, len, bval);
+	bench_b64(key, strlen(key), bkey);
+	bench_b64(value, len, bval);
 	n = snprintf(out, cap, "{\"key\":\"%s\",\"value\":\"%s\"}", bkey, bval);
 	free(bval);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
@@ -226,8 +205,9 @@ static void note_error(struct writer *w, CURL *h, const struct slot *s)
 	         status, s->url, s->resp);
 }
 
-static void finished(struct writer *w, CURLMsg *msg, uint64_t now)
+static void finished(void *ud, CURLMsg *msg, uint64_t now)
 {
+	struct writer *w = ud;
 	char *priv = NULL;
 	struct slot *s;
 	bool in_window = w->total >= 0 || (now >= w->begin && now <= w->end);
@@ -250,21 +230,9 @@ static void finished(struct writer *w, CURLMsg *msg, uint64_t now)
 
 static void drive(struct writer *w)
 {
-	int running = 0, queued;
-	CURLMsg *msg;
-
 	for (long k = 0; k < w->nslots; k++)
 		arm(w, k);
-	while (w->inflight > 0) {
-		curl_multi_perform(w->multi, &running);
-		while ((msg = curl_multi_info_read(w->multi, &queued)) != NULL)
-			if (msg->msg == CURLMSG_DONE)
-				finished(w, msg, util_now_mono_ns());
-		if (bench_interrupted())
-			bench_poll_sleep(0);
-		if (w->inflight > 0)
-			curl_multi_poll(w->multi, NULL, 0, POLL_MS, NULL);
-	}
+	bench_multi_drive(w->multi, &w->inflight, finished, w);
 }
 
 static void writer_run(struct writer *w, long nslots)

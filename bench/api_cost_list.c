@@ -38,8 +38,8 @@ static void request_of(const struct bench_cluster *c, int member, enum cost_list
 
 	post[0] = '\0';
 	if (c->sys == BENCH_ETCD) {
-		cost_b64(ETCD_PREFIX, strlen(ETCD_PREFIX), bkey);
-		cost_b64(ETCD_END, strlen(ETCD_END), bend);
+		bench_b64(ETCD_PREFIX, strlen(ETCD_PREFIX), bkey);
+		bench_b64(ETCD_END, strlen(ETCD_END), bend);
 		snprintf(url, len, "http://%s/v3/kv/range", api);
 		snprintf(post, plen, "{\"key\":\"%s\",\"range_end\":\"%s\"%s}", bkey, bend,
 		         id == LIST_FOLLOWER ? ",\"serializable\":true" : "");

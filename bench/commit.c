@@ -12,7 +12,6 @@
 #define WARMUP_MS      1000 /* of each throughput run, not counted */
 #define WRITE_TIMEOUT  10000
 #define SETTLE_TIMEOUT 30000
-#define POLL_MS        100
 
 static const char usage[] =
     "Usage: commit_bench [--ops N] [--clients N] [--duration S] [--system stsd|etcd|both]\n"
@@ -134,7 +133,8 @@ struct load {
 	struct bench_req *reqs;
 	long n;
 	const int *targets;
-	int ntargets, inflight;
+	int ntargets;
+	long inflight;
 	uint64_t begin, end; /* the counted window, CLOCK_MONOTONIC ns */
 	struct figure *f;
 	struct samples lat;
@@ -151,8 +151,9 @@ static void arm(struct load *l, long k)
 }
 
 /* A write finished: count it if it ended inside the window, and start the client's next one. */
-static void finished(struct load *l, CURLMsg *msg, uint64_t now)
+static void finished(void *ud, CURLMsg *msg, uint64_t now)
 {
+	struct load *l = ud;
 	struct bench_req *r;
 	enum bench_outcome out;
 	char *priv = NULL;
@@ -173,21 +174,9 @@ static void finished(struct load *l, CURLMsg *msg, uint64_t now)
 
 static void drive(struct load *l)
 {
-	int running = 0, queued;
-	CURLMsg *msg;
-
 	for (long k = 0; k < l->n; k++)
 		arm(l, k);
-	while (l->inflight > 0) {
-		curl_multi_perform(l->multi, &running);
-		while ((msg = curl_multi_info_read(l->multi, &queued)) != NULL)
-			if (msg->msg == CURLMSG_DONE)
-				finished(l, msg, util_now_mono_ns());
-		if (bench_interrupted())
-			bench_poll_sleep(0);
-		if (l->inflight > 0)
-			curl_multi_poll(l->multi, NULL, 0, POLL_MS, NULL);
-	}
+	bench_multi_drive(l->multi, &l->inflight, finished, l);
 }
 
 static void throughput(struct bench_cluster *c, long clients, long seconds, const int *targets,

@@ -185,6 +185,16 @@ CURL *bench_curl_new(void);
 enum bench_outcome bench_write(CURL *h, struct bench_req *r, enum bench_system sys, const char *api,
                                long timeout_ms, long *status);
 
+/* Standard base64 with padding of len bytes into out (room for 4 * ceil(len / 3) + 1); returns
+ * the length written (etcd's JSON gateway takes protobuf bytes this way). */
+size_t bench_b64(const void *data, size_t len, char *out);
+
+/* Run the transfers of multi until *inflight is 0 (the caller's count, which done keeps),
+ * calling done(ud, msg, now_ns) for each finished one; an interruption fails the run. */
+#define BENCH_POLL_MS 100
+typedef void (*bench_done_cb)(void *ud, CURLMsg *msg, uint64_t now_ns);
+void bench_multi_drive(CURLM *multi, const long *inflight, bench_done_cb done, void *ud);
+
 /* Ask the member at api for its status. 0 or -1. */
 int bench_status_query(CURL *h, enum bench_system sys, const char *api, struct bench_status *st);
 

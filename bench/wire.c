@@ -41,8 +41,7 @@ CURL *bench_curl_new(void)
 	return h;
 }
 
-/* Standard base64 with padding (what the gateway decodes for protobuf bytes). */
-static size_t b64(const void *data, size_t len, char *out)
+size_t bench_b64(const void *data, size_t len, char *out)
 {
 	static const char abc[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -79,8 +78,8 @@ static void body_etcd(struct bench_req *r, const char *name)
 
 	snprintf(key, sizeof key, "bench/%s", name);
 	memset(value, 'v', sizeof value);
-	b64(key, strlen(key), bkey);
-	b64(value, sizeof value, bvalue);
+	bench_b64(key, strlen(key), bkey);
+	bench_b64(value, sizeof value, bvalue);
 	r->body_len = (size_t)snprintf(r->body, sizeof r->body, "{\"key\":\"%s\",\"value\":\"%s\"}",
 	                               bkey, bvalue);
 }
@@ -212,4 +211,21 @@ int bench_status_query(CURL *h, enum bench_system sys, const char *api, struct b
 	if (rc != CURLE_OK || status != 200)
 		return -1;
 	return parse_status(sys, r.resp, st);
+}
+
+void bench_multi_drive(CURLM *multi, const long *inflight, bench_done_cb done, void *ud)
+{
+	int running = 0, queued;
+	CURLMsg *msg;
+
+	while (*inflight > 0) {
+		curl_multi_perform(multi, &running);
+		while ((msg = curl_multi_info_read(multi, &queued)) != NULL)
+			if (msg->msg == CURLMSG_DONE)
+				done(ud, msg, util_now_mono_ns());
+		if (bench_interrupted())
+			bench_poll_sleep(0);
+		if (*inflight > 0)
+			curl_multi_poll(multi, NULL, 0, BENCH_POLL_MS, NULL);
+	}
 }
