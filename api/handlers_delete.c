@@ -440,6 +440,17 @@ static int sweep_item(void *ud, const struct store_object *so)
 	} else if (k != DEL_WAIT) {
 		sw->err = STSD_NOMEM;
 	}
+	/* A pod removed here releases its claim as a single delete does (its strings live in
+	 * obj, which the answer keeps). */
+	if (k == DEL_NOW && sw->err == STSD_OK) {
+		struct store_op claim, *cop;
+		if (api_obj_claim_op(sw->c, obj, &claim)) {
+			if ((cop = sweep_op(sw)) != NULL)
+				*cop = claim;
+			else
+				sw->err = STSD_NOMEM;
+		}
+	}
 	json_array_append_new(sw->items, obj);
 	return sw->err;
 }
