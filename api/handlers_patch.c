@@ -281,25 +281,24 @@ static const json_t *value_at(const json_t *v, const char *path)
 	return v;
 }
 
-/* Whether every conflict is one the last client-side apply already agreed with. */
-static bool conflicts_from_last_applied(const json_t *live, const json_t *cfg,
-                                        const json_t *conflicts)
+/* The conflicts the last client-side apply did not already agree with (new array); all of them
+ * when the object has no annotation. Upstream reports only these (conflictsDifference). */
+static json_t *unforgiven(const json_t *live, const json_t *cfg, const json_t *conflicts)
 {
 	const char *text = json_string_value(json_object_get(
 	    json_object_get(json_object_get(live, "metadata"), "annotations"), LAST_APPLIED));
-	json_t *last = text ? json_loads(text, 0, NULL) : NULL, *item;
-	bool ok = last != NULL && json_array_size(conflicts) > 0;
+	json_t *last = text ? json_loads(text, 0, NULL) : NULL, *item, *out = json_array();
 	size_t i;
 
 	json_array_foreach(conflicts, i, item)
 	{
 		const char *f = json_string_value(json_object_get(item, "field"));
 		const json_t *a = f ? value_at(cfg, f) : NULL, *b = f ? value_at(last, f) : NULL;
-		if (!ok || a == NULL || b == NULL || !json_equal(a, b))
-			ok = false;
+		if (last == NULL || a == NULL || b == NULL || !json_equal(a, b))
+			json_array_append(out, item);
 	}
 	json_decref(last);
-	return ok;
+	return out;
 }
 
 /* Server-side apply: creates the object, or merges the configuration into it. */
@@ -328,12 +327,16 @@ static void apply(struct api_call *c, json_t *old, uint64_t old_rv)
 	api_obj_now(now);
 	rv = api_ssa_apply(old, cfg, fm, force && strcmp(force, "true") == 0, c->rt.res->schema, gv,
 	                   now, &out, &conflicts, err, sizeof err);
-	if (rv == STSD_CONFLICT && strcmp(fm, "kubectl") == 0 &&
-	    conflicts_from_last_applied(old, cfg, conflicts)) {
+	if (rv == STSD_CONFLICT && strcmp(fm, "kubectl") == 0) {
+		json_t *left = unforgiven(old, cfg, conflicts);
 		json_decref(conflicts);
-		conflicts = NULL;
-		rv = api_ssa_apply(old, cfg, fm, true, c->rt.res->schema, gv, now, &out, &conflicts,
-		                   err, sizeof err);
+		conflicts = left;
+		if (json_array_size(left) == 0) {
+			json_decref(conflicts);
+			conflicts = NULL;
+			rv = api_ssa_apply(old, cfg, fm, true, c->rt.res->schema, gv, now, &out,
+			                   &conflicts, err, sizeof err);
+		}
 	}
 	json_decref(cfg);
 	if (rv == STSD_CONFLICT)

@@ -36,9 +36,14 @@ expect_out "statefulset.apps/web" kubectl apply -f "$seed/01-web-basic.yaml"
 expect_out "1" kubectl get sts web -o jsonpath="{.metadata.generation}"
 
 # ---- server-side apply --------------------------------------------------------------------------
+# Taking over from client-side apply: a changed field conflicts; the claim templates, which only
+# the server's defaults changed, do not.
+sed 's/replicas: 3/replicas: 4/' "$seed/01-web-basic.yaml" >"$work/web4.yaml"
+out=$(kubectl apply --server-side -f "$work/web4.yaml" 2>&1) && fail "apply --server-side of a change: $out"
+grep -q 'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas' \
+	<<<"$out" || fail "apply --server-side conflicts: $out"
 expect_out "statefulset.apps/web serverside-applied" kubectl apply --server-side -f "$seed/01-web-basic.yaml"
 expect_out "kubectl" kubectl get sts web -o jsonpath='{.metadata.managedFields[*].manager}'
-sed 's/replicas: 3/replicas: 4/' "$seed/01-web-basic.yaml" >"$work/web4.yaml"
 expect_err "conflict" kubectl apply --server-side --field-manager=other -f "$work/web4.yaml"
 expect_out "serverside-applied" kubectl apply --server-side --field-manager=other --force-conflicts -f "$work/web4.yaml"
 expect_out "4" kubectl get sts web -o jsonpath='{.spec.replicas}'
