@@ -95,7 +95,8 @@ static void req_closed(void *ud, struct api_req *r)
 
 	(void)r;
 	w->req = NULL;
-	destroy(w);
+	if (!w->starting) /* a starting watch is released when its start returns to the loop */
+		destroy(w);
 }
 
 /* Tell the client why, then end (EXPIRED: its position left the change log). */
@@ -351,18 +352,20 @@ static enum watch_failure resume(struct watch *w, struct store_reader *rd, uint6
 	return list_existing(w, rd, false);
 }
 
-/* The first events from one consistent view; sets w's position. False when w was ended (an
- * expired resourceVersion, an unreadable store, a client too slow for the initial events). */
-static bool begin(struct watch *w, const struct watch_params *p)
+/* The first events from one consistent view of store; sets w's position. Returns why w must
+ * end (an expired resourceVersion, an unreadable store, a client too slow for the initial
+ * events), with the view's compacted revision in *compacted. Runs on the thread pool for most
+ * watches: it touches only w and the store. */
+static enum watch_failure begin_view(struct watch *w, struct store *store,
+                                     const struct watch_params *p, uint64_t *compacted_out)
 {
 	struct store_reader *rd;
 	enum watch_failure f;
 	uint64_t compacted = 0;
 
-	if (store_read_begin(w->ws->s->store, &rd) != STSD_OK) {
-		fail(w, WATCH_ERROR, 0);
-		return false;
-	}
+	*compacted_out = 0;
+	if (store_read_begin(store, &rd) != STSD_OK)
+		return WATCH_ERROR;
 	compacted = store_reader_compacted(rd);
 	if (p->initial) {
 		w->pos = w->from = store_reader_applied_index(rd);
@@ -376,9 +379,114 @@ static bool begin(struct watch *w, const struct watch_params *p)
 		f = resume(w, rd, p->rv);
 	}
 	store_read_end(rd);
-	if (f != WATCH_OK)
+	*compacted_out = compacted;
+	return f;
+}
+
+/* The watch runs from now on: timers armed, notify takes it into account. */
+static void go(struct watch *w, const struct watch_params *p)
+{
+	uv_loop_t *loop = w->ws->s->loop;
+
+	w->deadline_ms = uv_now(loop) + (p->timeout_ms ? p->timeout_ms : default_timeout_ms());
+	w->bookmark_ms = uv_now(loop) + w->ws->bookmark_every_ms;
+	arm(w);
+	log_debug("api", "event=watch_started resource=%s ns=%s pos=%" PRIu64 " from=%" PRIu64,
+	          w->res->plural, *w->ns ? w->ns : "*", w->pos, w->from);
+}
+
+/* ---- Starting off the loop --------------------------------------------------------------------
+ * A watch from resourceVersion 0 of a large collection sends an event per object, and a
+ * selector-filtered resume replays the change log: like a list, that may take long enough to
+ * stop Raft's heartbeats on the loop. It runs on the thread pool into a buffer; the loop then
+ * writes the buffer, takes the watch into notify and catches it up. */
+struct start_job {
+	uv_work_t work;
+	struct watch *w;
+	struct store *store;
+	struct watch_params p;
+	struct api_buf events;
+	enum watch_failure f;
+	uint64_t compacted;
+};
+
+static void start_work(uv_work_t *work)
+{
+	struct start_job *j = work->data;
+
+	j->f = begin_view(j->w, j->store, &j->p, &j->compacted);
+}
+
+static void start_done(uv_work_t *work, int status)
+{
+	struct start_job *j = work->data;
+	struct watch *w = j->w;
+	struct api_server *s = w->ws->s;
+	enum watch_failure f = status ? WATCH_GONE : j->f;
+
+	w->starting = false;
+	w->capture = NULL;
+	w->ws->starting--;
+	if (w->req == NULL || s->stopping) {
+		if (w->req)
+			api_stream_end(w->req);
+		destroy(w);
+	} else {
+		if (f == WATCH_OK && j->events.len)
+			f = api_stream_write(w->req, j->events.data, j->events.len) == STSD_OK
+			        ? WATCH_OK
+			        : WATCH_SLOW;
+		if (f != WATCH_OK) {
+			fail(w, f, j->compacted);
+		} else {
+			go(w, &j->p);
+			api_watch_notify(s, 0); /* what applied meanwhile goes out now */
+		}
+	}
+	api_buf_free(&j->events);
+	free(j);
+	if (s->stopping && s->watchers && s->watchers->head == NULL) {
+		free(s->watchers);
+		s->watchers = NULL;
+	}
+	api_server_read_done(s);
+}
+
+/* Whether w's start is one store lookup (a pinned name) or nothing to read at all. */
+static bool cheap_start(const struct watch *w, const struct watch_params *p)
+{
+	if (!p->initial)
+		return !watch_filtered(w); /* a plain resume reads only the changes after rv */
+	return *w->name && (!w->res->namespaced || *w->ns);
+}
+
+static void begin(struct watch *w, const struct watch_params *p)
+{
+	struct api_server *s = w->ws->s;
+	struct start_job *j;
+	uint64_t compacted;
+	enum watch_failure f;
+
+	if (!cheap_start(w, p) && (j = calloc(1, sizeof *j)) != NULL) {
+		j->w = w;
+		j->store = s->store;
+		j->p = *p;
+		j->work.data = j;
+		w->starting = true;
+		w->capture = &j->events;
+		if (uv_queue_work(s->loop, &j->work, start_work, start_done) == 0) {
+			s->reads++;
+			w->ws->starting++;
+			return;
+		}
+		w->starting = false;
+		w->capture = NULL;
+		free(j);
+	}
+	if ((f = begin_view(w, s->store, p, &compacted)) != WATCH_OK)
 		fail(w, f, compacted);
-	return f == WATCH_OK;
+	else
+		go(w, p);
 }
 
 static struct watch *watch_new(struct api_watchers *ws, const struct route *rt)
@@ -426,13 +534,7 @@ void api_watch_start(struct api_server *s, struct api_req *r, const struct route
 	}
 	w->req = r;
 	api_req_on_close(r, req_closed, w);
-	if (!begin(w, &p))
-		return;
-	w->deadline_ms = uv_now(s->loop) + (p.timeout_ms ? p.timeout_ms : default_timeout_ms());
-	w->bookmark_ms = uv_now(s->loop) + ws->bookmark_every_ms;
-	arm(w);
-	log_debug("api", "event=watch_started resource=%s ns=%s pos=%" PRIu64 " from=%" PRIu64,
-	          w->res->plural, *w->ns ? w->ns : "*", w->pos, w->from);
+	begin(w, &p);
 }
 
 /* ---- Delivery ---------------------------------------------------------------------------------
@@ -448,7 +550,7 @@ static int deliver(void *ud, const struct store_change *c)
 	if (c->is_claim)
 		return 0;
 	for (struct watch *w = ws->head; w; w = w->next) {
-		if (w->failed || c->revision <= w->pos ||
+		if (w->starting || w->failed || c->revision <= w->pos ||
 		    strcmp(c->resource, w->res->plural) != 0 || !watch_concerns(w, c->ns, c->name))
 			continue;
 		type = watch_event_type(w, c->type, c->ns, c->name, &o);
@@ -487,13 +589,17 @@ void api_watch_notify(struct api_server *s, uint64_t revision)
 	compacted = store_reader_compacted(rd);
 	/* After a snapshot install the log restarts at the snapshot: older positions are gone. */
 	for (struct watch *w = ws->head; w; w = w->next)
-		if (w->pos < compacted)
+		if (w->starting)
+			continue;
+		else if (w->pos < compacted)
 			w->failed = WATCH_EXPIRED;
 		else if (w->pos < applied && w->pos < lowest)
 			lowest = w->pos;
 	if (lowest != UINT64_MAX)
 		rv = store_changes(rd, lowest, 0, deliver, ws);
 	for (struct watch *w = ws->head; w; w = w->next) {
+		if (w->starting)
+			continue;
 		if (rv != STSD_OK && !w->failed && w->pos < applied)
 			w->failed = WATCH_ERROR;
 		if (!w->failed && w->pos < applied)
@@ -507,17 +613,24 @@ void api_watch_close_all(struct api_server *s)
 {
 	struct api_watchers *ws = s->watchers;
 
+	struct watch *w, *next;
+
 	if (ws == NULL)
 		return;
-	while (ws->head)
-		finish(ws->head, WATCH_OK);
-	free(ws);
-	s->watchers = NULL;
+	for (w = ws->head; w; w = next) {
+		next = w->next;
+		if (!w->starting) /* those end when their start returns (start_done) */
+			finish(w, WATCH_OK);
+	}
+	if (ws->head == NULL) {
+		free(ws);
+		s->watchers = NULL;
+	}
 }
 
 size_t api_watch_count(const struct api_server *s)
 {
-	return s->watchers ? s->watchers->count : 0;
+	return s->watchers ? s->watchers->count - s->watchers->starting : 0;
 }
 
 uint64_t api_watch_slow_closed(const struct api_server *s)

@@ -28,7 +28,7 @@ void api_watch_start(struct api_server *s, struct api_req *r, const struct route
 void api_watch_notify(struct api_server *s, uint64_t revision);
 /* End every watch (the server stops). */
 void api_watch_close_all(struct api_server *s);
-/* Open watches, for /metrics and tests. */
+/* Open watches (started: their initial events are out), for /metrics and tests. */
 size_t api_watch_count(const struct api_server *s);
 /* Watches ended because their client read too slowly (its queue outgrew the stream limit). */
 uint64_t api_watch_slow_closed(const struct api_server *s);

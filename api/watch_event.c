@@ -100,7 +100,13 @@ const char *watch_event_type(struct watch *w, enum store_change_type t, const ch
 
 static enum watch_failure write_line(struct watch *w, const char *data, size_t len)
 {
-	int rv = api_stream_write(w->req, data, len);
+	int rv;
+
+	if (w->capture) { /* starting off the loop: the stream is the loop's */
+		api_buf_add(w->capture, data, len);
+		return w->capture->oom ? WATCH_NOMEM : WATCH_OK;
+	}
+	rv = api_stream_write(w->req, data, len);
 
 	if (rv == STSD_OK)
 		return WATCH_OK;

@@ -46,13 +46,18 @@ struct watch {
 	uint64_t deadline_ms;      /* uv_now at which the stream ends cleanly */
 	uint64_t bookmark_ms;      /* uv_now of the next BOOKMARK */
 	uv_timer_t timer;
+	/* Starting on the thread pool (watch.c): notify passes it by, and events are written to
+	 * capture instead of the stream until the loop takes the watch over. */
+	bool starting;
+	struct api_buf *capture;
 	struct watch *prev, *next;
 };
 
 struct api_watchers {
 	struct api_server *s;
 	struct watch *head;
-	size_t count;
+	size_t count;         /* watches, started or starting */
+	size_t starting;      /* of those, starting on the thread pool */
 	uint64_t slow_closed; /* watches ended for a slow client */
 	unsigned bookmark_every_ms;
 };
