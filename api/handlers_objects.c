@@ -350,6 +350,10 @@ static void list(struct api_call *c)
 	const char *limit = api_req_query(c->req, "limit"), *token;
 	uint64_t n = 0;
 
+	if (c->s->stopping) {
+		free(l);
+		FINISH(c, api_fail(c->req, API_UNAVAILABLE, NULL, "this replica is shutting down"));
+	}
 	if (l == NULL)
 		FINISH(c, api_fail_code(c->req, STSD_NOMEM, "list"));
 	l->c = c;
@@ -363,10 +367,13 @@ static void list(struct api_call *c)
 		                   "limit must be a non-negative integer"));
 	}
 	token = api_req_query(c->req, "continue");
-	if (!read_form(c, &l->form) || !api_obj_selectors(c, &l->ls, &l->fs) ||
-	    (token && (l->token = strdup(token)) == NULL)) {
+	if (!read_form(c, &l->form) || !api_obj_selectors(c, &l->ls, &l->fs)) {
 		list_job_free(l);
 		FINISH(c, );
+	}
+	if (token && (l->token = strdup(token)) == NULL) {
+		list_job_free(l);
+		FINISH(c, api_fail_code(c->req, STSD_NOMEM, "list"));
 	}
 	l->lr = (struct store_list_request){.resource = l->res->plural,
 	                                    .ns = *c->rt.ns ? c->rt.ns : NULL,

@@ -136,12 +136,13 @@ void api_on_applied(struct api_server *s, uint64_t revision)
 
 /* ---- Stop: the HTTP server (its pending requests end first), the forwarder, the timer. ---- */
 
-static void closed_one(struct api_server *s)
+/* The server is gone once its handles are closed and no read runs on the thread pool. */
+static void maybe_done(struct api_server *s)
 {
 	void (*done)(void *) = s->stop_done;
 	void *ud = s->stop_ud;
 
-	if (--s->closing > 0)
+	if (s->closing > 0 || s->reads > 0)
 		return;
 	/* Calls still waiting on consensus lost their requests; cons_stop calls them back later,
 	 * after this server is gone: they must not reach it. */
@@ -150,6 +151,12 @@ static void closed_one(struct api_server *s)
 	free_server(s);
 	if (done)
 		done(ud);
+}
+
+static void closed_one(struct api_server *s)
+{
+	s->closing--;
+	maybe_done(s);
 }
 
 static void tick_closed(uv_handle_t *h)
@@ -175,7 +182,7 @@ void api_server_read_done(struct api_server *s)
 {
 	s->reads--;
 	if (s->stopping)
-		closed_one(s);
+		maybe_done(s);
 }
 
 void api_stop(struct api_server *s, void (*done)(void *ud), void *ud)
@@ -183,7 +190,7 @@ void api_stop(struct api_server *s, void (*done)(void *ud), void *ud)
 	s->stopping = true;
 	s->stop_done = done;
 	s->stop_ud = ud;
-	s->closing = 4 + s->reads; /* http, forwarder, two timers, reads running off the loop */
+	s->closing = 4; /* http, forwarder, two timers; then the reads on the pool (maybe_done) */
 	/* Watches first, while their requests exist: their streams end cleanly. */
 	api_watch_close_all(s);
 	uv_timer_stop(&s->tick);

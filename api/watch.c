@@ -433,9 +433,7 @@ static void start_done(uv_work_t *work, int status)
 		destroy(w);
 	} else {
 		if (f == WATCH_OK && j->events.len)
-			f = api_stream_write(w->req, j->events.data, j->events.len) == STSD_OK
-			        ? WATCH_OK
-			        : WATCH_SLOW;
+			f = watch_write(w, j->events.data, j->events.len);
 		if (f != WATCH_OK) {
 			fail(w, f, j->compacted);
 		} else {

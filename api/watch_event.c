@@ -98,7 +98,7 @@ const char *watch_event_type(struct watch *w, enum store_change_type t, const ch
 /* ---- Writing ----------------------------------------------------------------------------------
  */
 
-static enum watch_failure write_line(struct watch *w, const char *data, size_t len)
+enum watch_failure watch_write(struct watch *w, const char *data, size_t len)
 {
 	int rv;
 
@@ -124,7 +124,7 @@ static enum watch_failure write_json(struct watch *w, json_t *event)
 		return WATCH_NOMEM;
 	n = strlen(text);
 	text[n] = '\n'; /* replaces the NUL: the line is written by length */
-	f = write_line(w, text, n + 1);
+	f = watch_write(w, text, n + 1);
 	free(text);
 	return f;
 }
@@ -174,14 +174,14 @@ enum watch_failure watch_send(struct watch *w, const char *type, struct watch_ob
 		}
 		if (strcmp(o->lines[i].type, type) == 0) {
 			b = o->lines[i].text;
-			return b.oom ? WATCH_NOMEM : write_line(w, b.data, b.len);
+			return b.oom ? WATCH_NOMEM : watch_write(w, b.data, b.len);
 		}
 	}
 	/* Not reached: a change makes at most three types of events. */
 	api_buf_printf(&b, "{\"type\":\"%s\",\"object\":", type);
 	api_buf_add(&b, o->json, o->len);
 	api_buf_add(&b, "}\n", 2);
-	f = b.oom ? WATCH_NOMEM : write_line(w, b.data, b.len);
+	f = b.oom ? WATCH_NOMEM : watch_write(w, b.data, b.len);
 	api_buf_free(&b);
 	return f;
 }

@@ -93,6 +93,9 @@ const char *watch_event_type(struct watch *w, enum store_change_type t, const ch
                              const char *name, struct watch_obj *o);
 /* Mark ns/name as selected (the synthetic ADDED of a list, or seeding). */
 void watch_select(struct watch *w, const char *ns, const char *name);
+/* Write data to w's stream (to its capture buffer while it starts); the failure, WATCH_OK when
+ * queued. */
+enum watch_failure watch_write(struct watch *w, const char *data, size_t len);
 /* Write one event of type with object o. Returns the failure, WATCH_OK when written. */
 enum watch_failure watch_send(struct watch *w, const char *type, struct watch_obj *o);
 /* ERROR with a Status of code/reason/message. */
