@@ -1,13 +1,6 @@
 /* schemas_apps.c — apps/v1 StatefulSet and ControllerRevision (k8s.io/api/apps/v1 at v0.32). */
 #include "schemas_def.h"
 
-#define STR  (&api_schema_string)
-#define INT  (&api_schema_int)
-#define TIME (&api_schema_time)
-#define META (&api_schema_object_meta)
-
-#define TYPE_META F("apiVersion", STR), F("kind", STR)
-
 OBJECT(rolling_update, F("partition", INT), F("maxUnavailable", &api_schema_int_or_string));
 OBJECT(update_strategy, F("type", STR), F("rollingUpdate", &rolling_update));
 OBJECT(retention_policy, F("whenDeleted", STR), F("whenScaled", STR));

@@ -4,17 +4,7 @@
  * protobuf (kubectl create configmap/secret/service/namespace); elsewhere they are 0. */
 #include "schemas_def.h"
 
-#define STR     (&api_schema_string)
-#define INT     (&api_schema_int)
-#define BOOL    (&api_schema_bool)
-#define TIME    (&api_schema_time)
-#define STRLIST (&api_schema_string_list)
-#define STRMAP  (&api_schema_string_map)
-#define QMAP    (&api_schema_quantity_map)
-#define META    (&api_schema_object_meta)
-#define OBJREF  (&api_schema_object_reference)
-
-#define TYPE_META F("apiVersion", STR), F("kind", STR)
+#define OBJREF (&api_schema_object_reference)
 
 /* ---- Pod ------------------------------------------------------------------------------------- */
 

@@ -11,6 +11,17 @@
 #include "schemas.h"
 
 // clang-format off
+/* The schemas every file names most (shared by the schemas_*.c files). */
+#define STR       (&api_schema_string)
+#define INT       (&api_schema_int)
+#define BOOL      (&api_schema_bool)
+#define TIME      (&api_schema_time)
+#define STRLIST   (&api_schema_string_list)
+#define STRMAP    (&api_schema_string_map)
+#define QMAP      (&api_schema_quantity_map)
+#define META      (&api_schema_object_meta)
+#define TYPE_META F("apiVersion", STR), F("kind", STR)
+
 #define F(n, s)    {n, s, 0}
 #define T(n, s, t) {n, s, t}
 #define SCHEMA_FIELDS_END {NULL, NULL, 0}

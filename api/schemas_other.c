@@ -2,16 +2,6 @@
  * storage.k8s.io/v1 StorageClass, coordination.k8s.io/v1 Lease (k8s.io/api at v0.32). */
 #include "schemas_def.h"
 
-#define STR     (&api_schema_string)
-#define INT     (&api_schema_int)
-#define BOOL    (&api_schema_bool)
-#define TIME    (&api_schema_time)
-#define STRLIST (&api_schema_string_list)
-#define STRMAP  (&api_schema_string_map)
-#define META    (&api_schema_object_meta)
-
-#define TYPE_META F("apiVersion", STR), F("kind", STR)
-
 /* ---- EndpointSlice --------------------------------------------------------------------------- */
 
 OBJECT(endpoint_conditions, F("ready", BOOL), F("serving", BOOL), F("terminating", BOOL));

@@ -2,13 +2,6 @@
  * keys kubectl's strategic merge patches rely on (../shared/KUBECTL.md, Strategic merge patch). */
 #include "schemas_def.h"
 
-#define STR      (&api_schema_string)
-#define INT      (&api_schema_int)
-#define BOOL     (&api_schema_bool)
-#define TIME     (&api_schema_time)
-#define STRLIST  (&api_schema_string_list)
-#define STRMAP   (&api_schema_string_map)
-#define QMAP     (&api_schema_quantity_map)
 #define PORT     (&api_schema_int_or_string)
 #define SELECTOR (&api_schema_label_selector)
 

@@ -2,9 +2,6 @@
  * vendor sources too, so that Strict validation catches typos in any of them). */
 #include "schemas_def.h"
 
-#define STR       (&api_schema_string)
-#define INT       (&api_schema_int)
-#define BOOL      (&api_schema_bool)
 #define LOCAL_REF (&api_schema_local_object_reference)
 
 OBJECT(key_to_path, F("key", STR), F("path", STR), F("mode", INT));
