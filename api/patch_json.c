@@ -180,9 +180,11 @@ static int missing(struct jp *c, const char *op, const struct ptr *p)
 	return unapplicable(c, "%s operation does not apply: doc is missing path: %s", op, p->text);
 }
 
-/* Add value (stolen) at p. */
-static int op_add(struct jp *c, json_t **root, const struct ptr *p, json_t *value)
+/* Put value (stolen) at p: add (an object member set or added, an array item inserted or
+ * appended with "-"), or replace (the member or item must exist). */
+static int op_put(struct jp *c, json_t **root, const struct ptr *p, json_t *value, bool replace)
 {
+	const char *op = replace ? "replace" : "add";
 	json_t *parent;
 	const char *last;
 	size_t ix;
@@ -196,14 +198,23 @@ static int op_add(struct jp *c, json_t **root, const struct ptr *p, json_t *valu
 	}
 	parent = walk(*root, p->tok, p->n - 1);
 	last = p->tok[p->n - 1];
-	if (json_is_object(parent))
+	if (json_is_object(parent) && (!replace || json_object_get(parent, last)))
 		return json_object_set_new(parent, last, value) ? nomem(c) : 0;
-	if (json_is_array(parent) && strcmp(last, "-") == 0)
+	if (json_is_array(parent) && !replace && strcmp(last, "-") == 0)
 		return json_array_append_new(parent, value) ? nomem(c) : 0;
-	if (json_is_array(parent) && parse_index(last, &ix) && ix <= json_array_size(parent))
-		return json_array_insert_new(parent, ix, value) ? nomem(c) : 0;
+	if (json_is_array(parent) && parse_index(last, &ix) &&
+	    ix + (replace ? 1 : 0) <= json_array_size(parent))
+		return (replace ? json_array_set_new(parent, ix, value)
+		                : json_array_insert_new(parent, ix, value))
+		           ? nomem(c)
+		           : 0;
 	json_decref(value);
-	return missing(c, "add", p);
+	return missing(c, op, p);
+}
+
+static int op_add(struct jp *c, json_t **root, const struct ptr *p, json_t *value)
+{
+	return op_put(c, root, p, value, false);
 }
 
 /* Remove the value at p; *removed (if not NULL) gets it. */
@@ -238,25 +249,7 @@ static int op_remove(struct jp *c, json_t **root, const struct ptr *p, const cha
 
 static int op_replace(struct jp *c, json_t **root, const struct ptr *p, json_t *value)
 {
-	json_t *parent;
-	const char *last;
-	size_t ix;
-
-	if (!value)
-		return nomem(c);
-	if (p->n == 0) {
-		json_decref(*root);
-		*root = value;
-		return 0;
-	}
-	parent = walk(*root, p->tok, p->n - 1);
-	last = p->tok[p->n - 1];
-	if (json_is_object(parent) && json_object_get(parent, last))
-		return json_object_set_new(parent, last, value) ? nomem(c) : 0;
-	if (json_is_array(parent) && parse_index(last, &ix) && ix < json_array_size(parent))
-		return json_array_set_new(parent, ix, value) ? nomem(c) : 0;
-	json_decref(value);
-	return missing(c, "replace", p);
+	return op_put(c, root, p, value, true);
 }
 
 /* Whether to lies inside from (a proper descendant). */
