@@ -463,21 +463,25 @@ static void measure(struct bench_cluster *c, const struct cost_opts *o, struct r
 	res->broken |= !bench_check_state(c);
 }
 
+struct run {
+	const struct cost_opts *o;
+	struct result *res;
+};
+
+static void run_measure(struct bench_cluster *c, void *ud)
+{
+	struct run *r = ud;
+
+	measure(c, r->o, r->res);
+}
+
 static void run_system(enum bench_system sys, const char *tmp, const struct cost_opts *o,
                        struct result *res)
 {
-	struct bench_cluster c;
+	struct run r = {o, res};
 
 	res->ran = true;
-	if (bench_cluster_start(&c, sys, tmp) != 0) {
-		fprintf(stderr, PROG ": error: %s: %s\n", bench_system_name(sys), c.err);
-		res->broken = true;
-	} else {
-		measure(&c, o, res);
-	}
-	if (res->broken)
-		bench_cluster_dump_logs(&c);
-	bench_cluster_stop(&c);
+	bench_with_cluster(sys, tmp, run_measure, &r, &res->broken);
 }
 
 /* --- verdicts --- */

@@ -572,3 +572,19 @@ void bench_cluster_dump_logs(const struct bench_cluster *c)
 		        c->m[i].id, c->m[i].log, tail);
 	}
 }
+
+void bench_with_cluster(enum bench_system sys, const char *parent, bench_measure_cb measure,
+                        void *ud, bool *broken)
+{
+	struct bench_cluster c;
+
+	if (bench_cluster_start(&c, sys, parent) != 0) {
+		fprintf(stderr, "%s: error: %s: %s\n", bench_prog(), bench_system_name(sys), c.err);
+		*broken = true;
+	} else {
+		measure(&c, ud);
+	}
+	if (*broken)
+		bench_cluster_dump_logs(&c);
+	bench_cluster_stop(&c);
+}

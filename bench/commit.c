@@ -262,23 +262,29 @@ static void measure(struct bench_cluster *c, const struct bench_opts *o, struct 
 	res->broken |= !bench_check_state(c);
 }
 
+struct run {
+	const struct bench_opts *o;
+	struct result *res;
+};
+
+/* The figures, then whether any of them failed (the logs are dumped then). */
+static void run_measure(struct bench_cluster *c, void *ud)
+{
+	struct run *r = ud;
+	struct result *res = r->res;
+
+	measure(c, r->o, res);
+	for (int k = 0; k < FIGURES; k++)
+		res->broken |= res->f[k].ran && (res->f[k].ok == 0 || failures(&res->f[k]) > 0);
+}
+
 static void run_system(enum bench_system sys, const char *tmp, const struct bench_opts *o,
                        struct result *res)
 {
-	struct bench_cluster c;
+	struct run r = {o, res};
 
 	res->ran = true;
-	if (bench_cluster_start(&c, sys, tmp) != 0) {
-		fprintf(stderr, PROG ": error: %s: %s\n", bench_system_name(sys), c.err);
-		res->broken = true;
-	} else {
-		measure(&c, o, res);
-	}
-	for (int k = 0; k < FIGURES; k++)
-		res->broken |= res->f[k].ran && (res->f[k].ok == 0 || failures(&res->f[k]) > 0);
-	if (res->broken)
-		bench_cluster_dump_logs(&c);
-	bench_cluster_stop(&c);
+	bench_with_cluster(sys, tmp, run_measure, &r, &res->broken);
 }
 
 static void print_verdicts(const struct result *stsd, const struct result *etcd)

@@ -56,6 +56,9 @@ void bench_init(const char *prog);
 void bench_parse_opts(int argc, char **argv, unsigned allowed, const char *usage,
                       struct bench_opts *o);
 
+/* The name given to bench_init. */
+const char *bench_prog(void);
+
 /* Print "PROG: error: ..." to stderr, stop the cluster registered with bench_set_cluster, remove
  * the temporary directory (unless --keep) and exit 1. */
 __attribute__((format(printf, 1, 2))) _Noreturn void bench_fail(const char *fmt, ...);
@@ -154,6 +157,12 @@ int bench_cluster_index(const struct bench_cluster *c, uint64_t id);
 
 /* Print the last lines of every member's log to stderr (after a failure). */
 void bench_cluster_dump_logs(const struct bench_cluster *c);
+
+/* Start a cluster of sys under parent and run measure(c, ud) on it (a failed start sets
+ * *broken), dump the members' logs when *broken ends up true, stop the cluster. */
+typedef void (*bench_measure_cb)(struct bench_cluster *c, void *ud);
+void bench_with_cluster(enum bench_system sys, const char *parent, bench_measure_cb measure,
+                        void *ud, bool *broken);
 
 /* --- wire.c: HTTP --- */
 

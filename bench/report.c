@@ -313,3 +313,8 @@ void bench_print_machine(const char *dir)
 	       machine_fs_name(dir, fs, sizeof fs), date, etcd,
 	       curl_version_info(CURLVERSION_NOW)->version);
 }
+
+const char *bench_prog(void)
+{
+	return prog;
+}
