@@ -229,11 +229,12 @@ void api_obj_sub_write(struct api_call *c)
 		return api_obj_patch(c, WRITE_STATUS);
 	if (has(c, SUB_EXEC, "exec") && (strcmp(m, "POST") == 0 || strcmp(m, "GET") == 0))
 		return api_obj_sub_read(c);
+	/* The router routes only subresources a resource announces: what is left is a method the
+	 * subresource does not take. */
 	if (!has(c, SUB_SCALE, "scale") || !(put || patch))
-		FINISH(c, has(c, ~0u, c->rt.sub) ? api_fail(c->req, API_METHOD_NOT_ALLOWED, NULL,
-		                                            "the server does not allow this method "
-		                                            "on the requested resource")
-		                                 : not_found(c));
+		FINISH(c,
+		       api_fail(c->req, API_METHOD_NOT_ALLOWED, NULL,
+		                "the server does not allow this method on the requested resource"));
 	if ((sts = api_obj_stored(c, c->rt.name, &rv)) == NULL)
 		FINISH(c, api_obj_fail_not_found(c, c->rt.name));
 	scale_write(c, sts, rv);
