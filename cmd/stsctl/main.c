@@ -13,6 +13,7 @@ static const char usage[] =
     "  dev up|down|restart --dir DIR     a local cluster of stsd replicas for development\n"
     "  members [add|remove|transfer]     list or change the Raft members of a cluster\n"
     "  inspect DATA_DIR [-o text|json]   print what a replica's store holds, without a server\n"
+    "  pki init|issue --dir DIR          the cluster CA and the certificates it signs\n"
     "  version                           print the version\n"
     "\n"
     "Options:\n"
@@ -28,6 +29,7 @@ static const struct command commands[] = {
     {"dev", stsctl_dev},
     {"members", stsctl_members},
     {"inspect", stsctl_inspect},
+    {"pki", stsctl_pki},
 };
 
 int main(int argc, char **argv)

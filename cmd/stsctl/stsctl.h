@@ -6,5 +6,6 @@
 int stsctl_inspect(int argc, char **argv);
 int stsctl_dev(int argc, char **argv);
 int stsctl_members(int argc, char **argv);
+int stsctl_pki(int argc, char **argv);
 
 #endif
