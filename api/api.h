@@ -10,6 +10,7 @@
 #ifndef STSD_API_H
 #define STSD_API_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <uv.h>
@@ -28,6 +29,14 @@ struct api_options {
 	unsigned n_join;
 	unsigned forward_timeout_ms; /* a forwarded request, whole exchange; 0 = 35000 */
 	unsigned long max_body;      /* request bodies; 0 = 3 MiB */
+	/* Security (docs/decisions/008). With tls_cert_file and tls_key_file the API speaks only
+	 * TLS; without them it refuses to start unless insecure_http is set and the address is a
+	 * loopback one. The certificate also authenticates this replica to the others (it needs
+	 * clientAuth besides serverAuth), and client_ca_file verifies theirs and their clients'. */
+	const char *tls_cert_file, *tls_key_file;
+	const char *client_ca_file; /* NULL: client certificates are not asked for */
+	const char *token_file;     /* kube-apiserver --token-auth-file format; NULL: no tokens */
+	bool insecure_http;
 };
 
 /* Listen and serve. On success *out owns the server until api_stop's callback. Returns STSD_INVALID
@@ -42,6 +51,10 @@ void api_stop(struct api_server *s, void (*done)(void *ud), void *ud);
 /* Leadership changes and applied commands, from cons's callbacks (cmd/stsd wires them). */
 void api_on_leader(struct api_server *s, bool leader);
 void api_on_applied(struct api_server *s, uint64_t revision);
+
+/* Read certificates, client CA and token file again (SIGHUP). Open connections keep going; on a
+ * failure what was loaded before stays in force and err says why. */
+int api_reload(struct api_server *s, char *err, size_t errlen);
 
 /* The port the server listens on. */
 unsigned api_port(const struct api_server *s);

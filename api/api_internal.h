@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "auth.h"
 #include "forward.h"
 #include "http.h"
 #include "store.h"
@@ -135,7 +136,10 @@ struct api_call;
 
 struct api_stats {
 	uint64_t forwarded, forward_failed;
+	uint64_t unauthorized, forbidden; /* 401 and 403 answers of access.c */
 };
+
+struct api_access; /* access.c */
 
 struct api_server {
 	uv_loop_t *loop;
@@ -165,6 +169,8 @@ struct api_server {
 	void *stop_ud;
 	struct api_watchers *watchers; /* open watches (watch.c); NULL until the first */
 	unsigned reads; /* reads running on the thread pool; stopping waits for them */
+	struct api_access *access; /* credentials this replica accepts and uses */
+	const char *scheme;        /* "https", or "http" with --insecure-http: of every replica */
 };
 
 /* A read that ran on the thread pool ended (its call freed): the server may finish stopping. */
@@ -193,6 +199,7 @@ struct api_call {
 	int part;                 /* enum write_part of a patch (objects.h) */
 	bool managed;             /* obj's managedFields are final (server-side apply) */
 	bool creating;            /* the write creates the object (201) */
+	struct auth_user user;    /* who asked (forwarded with the request); empty for our own */
 	struct api_call *prev, *next_call;
 };
 
@@ -215,6 +222,35 @@ bool api_leading(const struct api_server *s);
 /* Propose ops (copied) for c; done answers the applied result, errors are answered here. The call
  * is freed after done returns. */
 void api_propose(struct api_call *c, const struct store_op *ops, size_t n, api_result_fn done);
+
+/* ---- Authentication and authorization (access.c) ------------------------------------------ */
+
+enum api_access_result {
+	ACCESS_OK,             /* go on as u */
+	ACCESS_ANSWERED,       /* refused: r was answered (401, 403) */
+	ACCESS_LEADER_DECIDES, /* refused by what this (follower's) store holds: forward it */
+};
+
+/* Load the token file and the client CA of o into s->access (STSD_INVALID/IO with the reason). */
+int api_access_start(struct api_server *s, const struct api_options *o, char *err, size_t errlen);
+/* Read them again (SIGHUP); on failure the old ones stay. */
+int api_access_reload(struct api_server *s, char *err, size_t errlen);
+void api_access_free(struct api_server *s);
+/* The conn_free of the HTTP server: what access.c keeps per connection. */
+void api_access_conn_free(void *p);
+/* Authenticate and authorize r (routed as rt); would_forward: this replica would forward r to
+ * the leader. */
+enum api_access_result api_access_check(struct api_server *s, struct api_req *r,
+                                        const struct route *rt, bool would_forward,
+                                        struct auth_user *u);
+/* Whether a client's header must not travel with a forward (its credentials, identity headers). */
+bool api_access_forward_skips(const char *header);
+/* Header lines ("Name: value", into store) naming u for the leader, and this replica's own
+ * credentials when they are a token; returns how many (at most max). */
+size_t api_access_forward_lines(const struct api_server *s, const struct auth_user *u,
+                                char (*store)[512], size_t max);
+/* "Authorization: Bearer ..." for this replica's own calls, or NULL (it uses its certificate). */
+const char *api_access_peer_auth(const struct api_server *s);
 
 /* ---- Answers (status.c) ---------------------------------------------------------------------- */
 

@@ -125,9 +125,11 @@ static void forwarded_cb(void *ud, const struct api_fwd_response *resp)
 	api_call_free(c);
 }
 
+#define FWD_MAX_HEADERS 64
+
 struct fwd_headers {
-	const char *lines[32];
-	char store[32][512];
+	const char *lines[FWD_MAX_HEADERS];
+	char store[FWD_MAX_HEADERS][512];
 	size_t n;
 };
 
@@ -141,8 +143,10 @@ static void add_header(void *ud, const char *name, const char *value)
 	for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
 		if (strcasecmp(name, skip[i]) == 0)
 			return;
-	if (h->n + 1 >= sizeof h->lines / sizeof h->lines[0])
-		return;
+	if (api_access_forward_skips(name))
+		return; /* the user travels in our own headers, with our credentials */
+	if (h->n + AUTH_MAX_GROUPS + 4 >= FWD_MAX_HEADERS)
+		return; /* room for ours */
 	snprintf(h->store[h->n], sizeof h->store[0], "%s: %s", name, value);
 	h->lines[h->n] = h->store[h->n];
 	h->n++;
@@ -165,14 +169,15 @@ static void add_query(void *ud, const char *name, const char *value)
 	api_buf_printf(&q->b, "%c%s=%s", q->b.len ? '&' : '?', n, v);
 }
 
-/* http://LEADER + the request's path and query, re-encoded. */
-static bool leader_url(struct api_req *r, const char *leader, struct api_buf *url)
+/* https://LEADER + the request's path and query, re-encoded. */
+static bool leader_url(const struct api_server *s, struct api_req *r, const char *leader,
+                       struct api_buf *url)
 {
 	struct query_text q = {{0}, false};
 	const char *path = api_req_path(r);
 	char seg[1024];
 
-	api_buf_printf(url, "http://%s", leader);
+	api_buf_printf(url, "%s://%s", s->scheme, leader);
 	while (*path == '/') {
 		size_t n = strcspn(path + 1, "/");
 		if (n >= sizeof seg)
@@ -216,13 +221,17 @@ void api_forward(struct api_call *c)
 		api_call_free(c);
 		return;
 	}
-	if (!leader_url(c->req, leader, &url)) {
+	if (!leader_url(s, c->req, leader, &url)) {
 		api_buf_free(&url);
 		api_fail(c->req, API_BAD_REQUEST, NULL, "the request's URL is too long to forward");
 		api_call_free(c);
 		return;
 	}
 	api_req_foreach_header(c->req, add_header, &h);
+	for (size_t i = 0, k = api_access_forward_lines(s, &c->user, h.store + h.n,
+	                                                FWD_MAX_HEADERS - 1 - h.n);
+	     i < k; i++, h.n++)
+		h.lines[h.n] = h.store[h.n];
 	snprintf(self, sizeof self, "%s: %" PRIu64, API_FORWARDED_HEADER, s->id);
 	h.lines[h.n++] = self;
 	fr.method = api_req_method(c->req);
@@ -315,10 +324,31 @@ static bool watching(struct api_req *r)
 	return w && (strcmp(w, "true") == 0 || strcmp(w, "1") == 0);
 }
 
-static void objects(struct api_server *s, struct api_req *r, const struct route *rt)
+/* Whether r is served by this replica's own store, whichever replica leads. */
+static bool served_here(struct api_req *r, const struct route *rt)
+{
+	if (rt->kind == ROUTE_OBJECTS)
+		return api_objects_is_read(r, rt) && (any_version(r) || watching(r));
+	if (rt->kind == ROUTE_MEMBERS)
+		return api_members_is_read(r);
+	return true;
+}
+
+static struct api_call *new_call(struct api_server *s, struct api_req *r, const struct route *rt,
+                                 const struct auth_user *u)
+{
+	struct api_call *c = api_call_new(s, r, rt);
+
+	if (c)
+		c->user = *u;
+	return c;
+}
+
+static void objects(struct api_server *s, struct api_req *r, const struct route *rt,
+                    const struct auth_user *u)
 {
 	bool read = api_objects_is_read(r, rt);
-	struct api_call *c = api_call_new(s, r, rt);
+	struct api_call *c = new_call(s, r, rt, u);
 
 	if (c == NULL)
 		return;
@@ -332,7 +362,8 @@ static void objects(struct api_server *s, struct api_req *r, const struct route 
 		api_objects_write(c);
 }
 
-static void members(struct api_server *s, struct api_req *r, const struct route *rt)
+static void members(struct api_server *s, struct api_req *r, const struct route *rt,
+                    const struct auth_user *u)
 {
 	struct api_call *c;
 
@@ -340,7 +371,7 @@ static void members(struct api_server *s, struct api_req *r, const struct route 
 		api_members_read(s, r, rt);
 		return;
 	}
-	if ((c = api_call_new(s, r, rt)) == NULL)
+	if ((c = new_call(s, r, rt, u)) == NULL)
 		return;
 	if (api_leading(s))
 		api_members_write(c);
@@ -352,8 +383,23 @@ void api_dispatch(struct api_server *s, struct api_req *r)
 {
 	struct route rt;
 	const char *method = api_req_method(r);
+	struct auth_user u;
+	struct api_call *c;
+	bool would_forward;
 
 	api_route(api_req_path(r), &rt);
+	would_forward = !served_here(r, &rt) && !api_leading(s) &&
+	                api_req_header(r, API_FORWARDED_HEADER) == NULL;
+	switch (api_access_check(s, r, &rt, would_forward, &u)) {
+	case ACCESS_ANSWERED:
+		return;
+	case ACCESS_LEADER_DECIDES:
+		if ((c = new_call(s, r, &rt, &u)) != NULL)
+			api_forward(c);
+		return;
+	case ACCESS_OK:
+		break;
+	}
 	switch (rt.kind) {
 	case ROUTE_NOTFOUND:
 		api_fail(r, API_NOT_FOUND, NULL, "%s", rt.error);
@@ -366,10 +412,10 @@ void api_dispatch(struct api_server *s, struct api_req *r)
 		api_handle_health(s, r, &rt);
 		break;
 	case ROUTE_OBJECTS:
-		objects(s, r, &rt);
+		objects(s, r, &rt, &u);
 		break;
 	case ROUTE_MEMBERS:
-		members(s, r, &rt);
+		members(s, r, &rt, &u);
 		break;
 	default:
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)

@@ -16,6 +16,7 @@
 #ifndef STSD_API_HTTP_H
 #define STSD_API_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,18 @@
 #define API_HTTP_CONN_MEMORY     (32u * 1024)        /* headers + I/O buffers of one connection */
 #define API_HTTP_MAX_STREAM_Q    (16u * 1024 * 1024) /* bytes queued on one streamed response */
 
+/* TLS of a listener. The files are PEM; they are read at start and again by api_http_reload_tls
+ * (SIGHUP), which new handshakes use at once while open connections keep theirs. */
+struct api_http_tls {
+	const char *cert_file;      /* serving certificate, optionally followed by its chain */
+	const char *key_file;       /* its private key */
+	const char *client_ca_file; /* CAs whose client certificates are requested (NULL: none are;
+	                             * verifying them is the handler's job, see api_req_peer_cert) */
+};
+
+/* Frees what a handler attached to a connection (api_req_set_conn_data) when it closes. */
+typedef void (*api_conn_free_cb)(void *conn_data);
+
 struct api_http_options {
 	const char
 	    *address;    /* "HOST:PORT": IPv4 literal, "localhost" or "" (any); port 0 picks one */
@@ -37,6 +50,8 @@ struct api_http_options {
 	unsigned max_connections;
 	size_t conn_memory;      /* per-connection memory limit (request headers must fit in it) */
 	size_t max_stream_queue; /* api_stream_write fails with STSD_BUSY beyond this */
+	const struct api_http_tls *tls; /* NULL: plain HTTP */
+	api_conn_free_cb conn_free;     /* may be NULL when no connection data is attached */
 };
 
 struct api_http;
@@ -68,6 +83,9 @@ struct api_http_stats {
  * STSD_INVALID for a bad option, STSD_IO otherwise. */
 int api_http_start(uv_loop_t *loop, const struct api_http_options *o, api_http_handler_cb handler,
                    void *ud, struct api_http **out, char *err, size_t errlen);
+/* Read the TLS files again; handshakes from now on use them. On failure (unreadable, key not
+ * matching) the server keeps what it had and err says why. STSD_INVALID without TLS. */
+int api_http_reload_tls(struct api_http *h, char *err, size_t errlen);
 /* The port the server listens on (the one the kernel chose when the address had port 0). */
 unsigned api_http_port(const struct api_http *h);
 /* Copy the server's counters into *st. */
@@ -94,6 +112,17 @@ const char *api_req_body(const struct api_req *r, size_t *len);
  */
 void api_req_foreach_query(const struct api_req *r, api_req_pair_cb cb, void *ud);
 void api_req_foreach_header(const struct api_req *r, api_req_pair_cb cb, void *ud);
+/* Whether r came over TLS. */
+bool api_req_tls(const struct api_req *r);
+/* Certificate i (0 = the client's own, then its chain) that the client presented in the TLS
+ * handshake, in DER: false when there is none (no TLS, no certificate, i out of range). The
+ * handshake proved the client holds the key; whether a CA vouches for it is for the caller to
+ * check. */
+bool api_req_peer_cert(const struct api_req *r, size_t i, const unsigned char **der, size_t *len);
+/* The handler's own pointer for r's connection, kept across the requests of a keep-alive
+ * connection (NULL until set); freed with the options' conn_free when the connection closes. */
+void *api_req_get_conn_data(const struct api_req *r);
+void api_req_set_conn_data(struct api_req *r, void *p);
 /* The handler's own pointer for this request (NULL until set). */
 void *api_req_get_data(const struct api_req *r);
 void api_req_set_data(struct api_req *r, void *p);

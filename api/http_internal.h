@@ -62,6 +62,13 @@ struct api_req {
 	uv_poll_t *watch; /* hang-up detector while suspended, made on first suspension */
 };
 
+struct http_tls_creds; /* http_tls.c */
+
+/* What a connection carries across its requests (the socket context of MHD's notify). */
+struct http_conn {
+	void *data; /* api_req_set_conn_data */
+};
+
 struct api_http {
 	uv_loop_t *loop;
 	struct MHD_Daemon *daemon;
@@ -80,6 +87,11 @@ struct api_http {
 	api_http_done_cb done;
 	void *done_ud;
 	char last_log[256]; /* MHD's last message, for api_http_start's error */
+	/* TLS (http_tls.c); tls is NULL for plain HTTP. */
+	struct http_tls_creds *tls; /* the current generation */
+	char *tls_files[2];         /* certificate and key files, read again on reload */
+	char *tls_trust_pem;        /* client CAs, given to MHD so that it asks for certificates */
+	struct api_http *tls_next;  /* in the registry the handshake callback searches */
 };
 
 /* ---- http_server.c ---- */
@@ -88,6 +100,16 @@ void http_kick(struct api_http *h);
 /* A uv handle of h (or of one of its requests) is closing; http_handle_closed when it has. */
 void http_handle_closing(struct api_http *h);
 void http_handle_closed(struct api_http *h);
+
+/* ---- http_tls.c ---- */
+/* Load t's certificate and key into h (h->tls) and keep the file names; STSD_INVALID/IO/NOMEM. */
+int http_tls_init(struct api_http *h, const struct api_http_tls *t, char *err, size_t errlen);
+/* Make h findable by the handshake callback (once its daemon runs). */
+void http_tls_register(struct api_http *h);
+/* Unregister and free h's TLS state (safe without TLS). */
+void http_tls_free(struct api_http *h);
+/* The gnutls_certificate_retrieve_function2 for MHD_OPTION_HTTPS_CERT_CALLBACK. */
+void *http_tls_callback(void);
 
 /* ---- http_request.c ---- */
 /* The MHD access handler and request-completed callback (cls is the server). */

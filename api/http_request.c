@@ -590,3 +590,34 @@ void api_req_set_data(struct api_req *r, void *p)
 {
 	r->data = p;
 }
+
+static struct http_conn *conn_of(const struct api_req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+void *api_req_get_conn_data(const struct api_req *r)
+{
+	struct http_conn *hc = conn_of(r);
+
+	return hc ? hc->data : NULL;
+}
+
+/* Without a holder (its allocation failed when the connection opened) nothing is kept: the
+ * handler recomputes what it wanted to cache. */
+void api_req_set_conn_data(struct api_req *r, void *p)
+{
+	struct http_conn *hc = conn_of(r);
+
+	if (hc == NULL) {
+		if (p && r->h->opt.conn_free)
+			r->h->opt.conn_free(p);
+		return;
+	}
+	if (hc->data && hc->data != p && r->h->opt.conn_free)
+		r->h->opt.conn_free(hc->data);
+	hc->data = p;
+}

@@ -73,6 +73,7 @@ static void http_free(struct api_http *h)
 	void *ud = h->done_ud;
 
 	log_info("http", "event=stopped port=%u", h->port);
+	http_tls_free(h);
 	free(h);
 	if (done)
 		done(ud);
@@ -196,11 +197,18 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                           enum MHD_ConnectionNotificationCode code)
 {
 	struct api_http *h = cls;
+	struct http_conn *hc = *socket_context;
 
 	(void)c;
-	(void)socket_context;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		h->stats.connections++;
+		*socket_context = calloc(1, sizeof(struct http_conn)); /* NULL: nothing kept */
+	} else if (hc) {
+		if (hc->data && h->opt.conn_free)
+			h->opt.conn_free(hc->data);
+		free(hc);
+		*socket_context = NULL;
+	}
 	log_debug("http", "event=connection state=%s",
 	          code == MHD_CONNECTION_NOTIFY_STARTED ? "open" : "closed");
 }
@@ -252,19 +260,38 @@ static void apply_defaults(struct api_http_options *o)
 		o->max_stream_queue = API_HTTP_MAX_STREAM_Q;
 }
 
+/* TLS handshakes that stall (a client that connects and sends nothing, or half a ClientHello)
+ * hold a connection slot until the idle timeout; with TLS the timeout of a connection that has
+ * not completed a request is this much shorter, so a flood of them cannot fill the slots for
+ * long. MHD has one timeout for every connection, so it applies to idle keep-alive connections
+ * too; clients reconnect (client-go and curl do so transparently). */
+#define TLS_IDLE_TIMEOUT_S 30u
+
 static struct MHD_Daemon *start_daemon(struct api_http *h, const struct sockaddr_in *sa)
 {
 	/* MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD: external polling, no threads. */
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	unsigned timeout = h->opt.idle_timeout_s;
+	struct MHD_OptionItem tls[] = {
+	    {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, http_tls_callback()},
+	    {h->tls_trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, h->tls_trust_pem},
+	    {MHD_OPTION_END, 0, NULL},
+	};
 
+	if (h->tls) {
+		flags |= MHD_USE_TLS;
+		if (timeout > TLS_IDLE_TIMEOUT_S)
+			timeout = TLS_IDLE_TIMEOUT_S;
+	}
 	/* The logger goes first, or MHD prints the messages about the other options itself. The
 	 * port is only for MHD's messages: it binds to sa. */
 	return MHD_start_daemon(
 	    flags, ntohs(sa->sin_port), NULL, NULL, req_access, h, MHD_OPTION_EXTERNAL_LOGGER,
 	    on_mhd_log, h, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    h->opt.conn_memory, MHD_OPTION_CONNECTION_LIMIT, h->opt.max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, h->opt.idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-	    req_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_NOTIFY_COMPLETED, req_completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_ARRAY,
+	    h->tls ? tls : tls + 2, MHD_OPTION_END);
 }
 
 /* Watch MHD's epoll descriptor and arm the first timeout. */
@@ -307,22 +334,34 @@ int api_http_start(uv_loop_t *loop, const struct api_http_options *o, api_http_h
 	h->ud = ud;
 	h->opt = *o;
 	h->opt.address = NULL; /* the caller's string may not outlive this call */
+	h->opt.tls = NULL;
 	apply_defaults(&h->opt);
+	if (o->tls && (rc = http_tls_init(h, o->tls, err, errlen)) != 0) {
+		free(h);
+		return rc;
+	}
+	if (h->tls)
+		http_tls_register(h);
 	h->daemon = start_daemon(h, &sa);
 	if (!h->daemon) {
 		rc = stsd_errf(err, errlen, STSD_IO, "http: listen on %s: %s", o->address,
 		               h->last_log[0] ? h->last_log : "daemon start failed");
+		http_tls_free(h);
 		free(h);
 		return rc;
 	}
 	rc = http_watch(h, err, errlen);
 	if (rc) {
 		MHD_stop_daemon(h->daemon);
+		http_tls_free(h);
 		free(h);
 		return rc;
 	}
-	log_info("http", "event=listening address=%s port=%u max_body=%zu idle_timeout_s=%u",
-	         o->address, h->port, h->opt.max_body, h->opt.idle_timeout_s);
+	log_info("http",
+	         "event=listening address=%s port=%u tls=%s client_ca=%s max_body=%zu "
+	         "idle_timeout_s=%u",
+	         o->address, h->port, h->tls ? "yes" : "no", h->tls_trust_pem ? "yes" : "no",
+	         h->opt.max_body, h->opt.idle_timeout_s);
 	*out = h;
 	return 0;
 }

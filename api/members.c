@@ -164,14 +164,14 @@ static void peer_cb(void *ud, const struct api_fwd_response *resp)
 
 static void peer_send(struct api_server *s, const char *method, const char *url)
 {
-	static const char *const headers[] = {"Content-Type: application/json"};
+	const char *headers[] = {"Content-Type: application/json", api_access_peer_auth(s)};
 	json_t *body = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)s->id, "raftAddress",
 	                         s->raft_address, "apiAddress", s->api_address);
 	char *text = json_dumps(body, JSON_COMPACT);
 	struct api_fwd_request fr = {.method = method,
 	                             .url = url,
 	                             .headers = headers,
-	                             .n_headers = 1,
+	                             .n_headers = headers[1] ? 2 : 1,
 	                             .body = text,
 	                             .body_len = text ? strlen(text) : 0,
 	                             .timeout_ms = PEER_TIMEOUT};
@@ -192,10 +192,14 @@ static const struct cons_member *find(const struct cons_member *m, size_t n, uin
 	return NULL;
 }
 
-/* "host:port" or "http://host:port", then path. */
-static void peer_url(const char *base, const char *path, char *out, size_t len)
+/* "host:port" (with the cluster's scheme) or "https://host:port", then path. */
+static void peer_url(const struct api_server *s, const char *base, const char *path, char *out,
+                     size_t len)
 {
-	snprintf(out, len, "%s%s%s", strstr(base, "://") ? "" : "http://", base, path);
+	if (strstr(base, "://"))
+		snprintf(out, len, "%s%s", base, path);
+	else
+		snprintf(out, len, "%s://%s%s", s->scheme, base, path);
 }
 
 static void join_or_record(struct api_server *s, const struct cons_member *self)
@@ -208,7 +212,7 @@ static void join_or_record(struct api_server *s, const struct cons_member *self)
 	/* Join until this replica is in the configuration once; a replica removed later stays out
 	 * (starting it again with --join asks to join again). */
 	if (!s->joined && s->n_join > 0) {
-		peer_url(s->join[s->join_next++ % s->n_join], "/stsd/v1/members", url, sizeof url);
+		peer_url(s, s->join[s->join_next++ % s->n_join], "/stsd/v1/members", url, sizeof url);
 		peer_send(s, "POST", url);
 		return;
 	}
@@ -220,7 +224,7 @@ static void join_or_record(struct api_server *s, const struct cons_member *self)
 		return;
 	}
 	snprintf(path, sizeof path, "/stsd/v1/members/%" PRIu64 "/record", s->id);
-	peer_url(leader, path, url, sizeof url);
+	peer_url(s, leader, path, url, sizeof url);
 	peer_send(s, "PUT", url);
 }
 

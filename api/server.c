@@ -37,6 +37,7 @@ static void tick_cb(uv_timer_t *t)
 
 static void free_server(struct api_server *s)
 {
+	api_access_free(s);
 	for (unsigned i = 0; i < s->n_join; i++)
 		free(s->join[i]);
 	free(s->join);
@@ -60,15 +61,90 @@ static int copy_options(struct api_server *s, const struct api_options *o)
 	return STSD_OK;
 }
 
+/* Whether address ("HOST:PORT") names a loopback host. */
+static bool loopback(const char *address)
+{
+	const char *colon = address ? strrchr(address, ':') : NULL;
+	size_t n = colon ? (size_t)(colon - address) : 0;
+
+	return colon && ((n == 9 && strncmp(address, "localhost", 9) == 0) ||
+	                 (n >= 4 && strncmp(address, "127.", 4) == 0));
+}
+
+/* An open API is remote code execution once agents run pods: TLS, or plain HTTP on loopback by
+ * explicit request only. */
+static int check_security(const struct api_options *o, char *err, size_t errlen)
+{
+	bool tls = o->tls_cert_file && *o->tls_cert_file;
+
+	if (tls != (o->tls_key_file && *o->tls_key_file))
+		return stsd_errf(err, errlen, STSD_INVALID,
+		                 "api: --tls-cert-file and --tls-private-key-file go together");
+	if (tls && o->insecure_http)
+		return stsd_errf(err, errlen, STSD_INVALID,
+		                 "api: --insecure-http and a TLS certificate: choose one");
+	if (!tls && !o->insecure_http)
+		return stsd_errf(err, errlen, STSD_INVALID,
+		                 "api: refusing to serve without TLS: give --tls-cert-file and "
+		                 "--tls-private-key-file (or, for debugging on loopback only, "
+		                 "--insecure-http)");
+	if (!tls && !loopback(o->address))
+		return stsd_errf(err, errlen, STSD_INVALID,
+		                 "api: --insecure-http serves only a loopback address (127.x.x.x or "
+		                 "localhost), not %s",
+		                 o->address ? o->address : "(none)");
+	return STSD_OK;
+}
+
+/* The forwarder, then the HTTP server. On failure s is freed (now or once the forwarder stops). */
+static int start_listeners(struct api_server *s, const struct api_options *o, char *err,
+                           size_t errlen)
+{
+	struct api_http_tls tls = {.cert_file = o->tls_cert_file,
+	                           .key_file = o->tls_key_file,
+	                           .client_ca_file = o->client_ca_file};
+	struct api_http_options ho = {.address = o->address,
+	                              .max_body = o->max_body,
+	                              .tls = o->insecure_http ? NULL : &tls,
+	                              .conn_free = api_access_conn_free};
+	struct api_fwd_options fo = {.ca_file = o->client_ca_file,
+	                             .cert_file = o->insecure_http ? NULL : o->tls_cert_file,
+	                             .key_file = o->insecure_http ? NULL : o->tls_key_file};
+	int rv;
+
+	if ((rv = api_fwd_start(s->loop, &fo, &s->fwd, err, errlen)) != STSD_OK) {
+		free_server(s);
+		return rv;
+	}
+	if ((rv = api_http_start(s->loop, &ho, on_request, s, &s->http, err, errlen)) != STSD_OK) {
+		api_fwd_stop(s->fwd, (api_fwd_done_cb)free_server, s);
+		return rv;
+	}
+	return STSD_OK;
+}
+
+int api_reload(struct api_server *s, char *err, size_t errlen)
+{
+	int rv = STSD_OK;
+
+	if (s->scheme[4] == 's')
+		rv = api_http_reload_tls(s->http, err, errlen);
+	if (rv == STSD_OK)
+		rv = api_access_reload(s, err, errlen);
+	return rv;
+}
+
 int api_start(uv_loop_t *loop, const struct api_options *o, struct api_server **out, char *err,
               size_t errlen)
 {
-	struct api_http_options ho = {.address = o->address, .max_body = o->max_body};
-	struct api_server *s = calloc(1, sizeof *s);
+	struct api_server *s;
 	int rv;
 
-	if (s == NULL)
+	if ((rv = check_security(o, err, errlen)) != STSD_OK)
+		return rv;
+	if ((s = calloc(1, sizeof *s)) == NULL)
 		return STSD_NOMEM;
+	s->scheme = o->insecure_http ? "http" : "https";
 	s->loop = loop;
 	s->cons = o->cons;
 	s->store = o->store;
@@ -79,14 +155,12 @@ int api_start(uv_loop_t *loop, const struct api_options *o, struct api_server **
 		free_server(s);
 		return stsd_errf(err, errlen, rv, "api: out of memory");
 	}
-	if ((rv = api_fwd_start(loop, NULL, &s->fwd, err, errlen)) != STSD_OK) {
+	if ((rv = api_access_start(s, o, err, errlen)) != STSD_OK) {
 		free_server(s);
 		return rv;
 	}
-	if ((rv = api_http_start(loop, &ho, on_request, s, &s->http, err, errlen)) != STSD_OK) {
-		api_fwd_stop(s->fwd, (api_fwd_done_cb)free_server, s);
-		return rv;
-	}
+	if ((rv = start_listeners(s, o, err, errlen)) != STSD_OK)
+		return rv; /* s is freed */
 	uv_timer_init(loop, &s->tick);
 	s->tick.data = s;
 	uv_timer_init(loop, &s->notify);

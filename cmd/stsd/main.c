@@ -23,7 +23,7 @@
 
 struct replica {
 	uv_loop_t loop;
-	uv_signal_t sigterm, sigint;
+	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t history;
 	uint64_t *samples; /* ring of applied indexes, one per tick */
 	size_t n_samples, next_sample;
@@ -79,14 +79,20 @@ static void history_tick(uv_timer_t *t)
 		          (unsigned long long)oldest, (unsigned long long)removed);
 }
 
+static void close_signals(struct replica *r)
+{
+	uv_close((uv_handle_t *)&r->sigterm, signal_closed);
+	uv_close((uv_handle_t *)&r->sigint, signal_closed);
+	uv_close((uv_handle_t *)&r->sighup, signal_closed);
+}
+
 static void cons_stopped(void *ud)
 {
 	struct replica *r = ud;
 
 	store_close(r->store);
 	r->store = NULL;
-	uv_close((uv_handle_t *)&r->sigterm, signal_closed);
-	uv_close((uv_handle_t *)&r->sigint, signal_closed);
+	close_signals(r);
 	log_info("stsd", "event=stopped id=%llu", (unsigned long long)r->opt.id);
 }
 
@@ -112,6 +118,22 @@ static void shutdown_replica(struct replica *r)
 		api_stop(r->api, api_stopped, r);
 	else
 		api_stopped(r);
+}
+
+/* SIGHUP: certificates and credentials are read again; a failure keeps the old ones. */
+static void on_hup(uv_signal_t *h, int signum)
+{
+	struct replica *r = h->data;
+	char err[512] = "";
+
+	(void)signum;
+	if (r->api == NULL || r->stopping)
+		return;
+	if (api_reload(r->api, err, sizeof err) == STSD_OK)
+		log_info("stsd", "event=reloaded what=\"certificates, client CA, tokens\"");
+	else
+		log_error("stsd", "event=reload_failed err=\"%s\" msg=\"keeping what was loaded\"",
+		          err);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -158,7 +180,12 @@ static int start(struct replica *r)
 	struct api_options ao = {.address = o->api_address,
 	                         .raft_address = o->raft_address,
 	                         .join = o->joins,
-	                         .n_join = o->n_joins};
+	                         .n_join = o->n_joins,
+	                         .tls_cert_file = o->tls_cert_file,
+	                         .tls_key_file = o->tls_key_file,
+	                         .client_ca_file = *o->client_ca_file ? o->client_ca_file : NULL,
+	                         .token_file = *o->token_file ? o->token_file : NULL,
+	                         .insecure_http = o->insecure_http};
 	int rv;
 
 	if (make_dirs(o, store_dir, raft_dir, sizeof store_dir) != STSD_OK)
@@ -189,9 +216,11 @@ static void run(struct replica *r)
 {
 	uv_signal_init(&r->loop, &r->sigterm);
 	uv_signal_init(&r->loop, &r->sigint);
-	r->sigterm.data = r->sigint.data = r;
+	uv_signal_init(&r->loop, &r->sighup);
+	r->sigterm.data = r->sigint.data = r->sighup.data = r;
 	uv_signal_start(&r->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&r->sigint, on_signal, SIGINT);
+	uv_signal_start(&r->sighup, on_hup, SIGHUP);
 	if (start(r) != STSD_OK) {
 		r->exit_code = 1;
 		if (r->cons)
@@ -200,8 +229,7 @@ static void run(struct replica *r)
 			if (r->store)
 				store_close(r->store);
 			r->store = NULL;
-			uv_close((uv_handle_t *)&r->sigterm, signal_closed);
-			uv_close((uv_handle_t *)&r->sigint, signal_closed);
+			close_signals(r);
 		}
 	} else {
 		log_info("stsd", "event=started id=%llu api=%s raft=%s data=%s",

@@ -10,7 +10,7 @@
 #include "log.h"
 #include "options.h"
 
-enum opt_type { OPT_STR, OPT_LONG };
+enum opt_type { OPT_STR, OPT_LONG, OPT_BOOL }; /* OPT_BOOL: a flag without a value */
 
 struct option_row {
 	const char *name; /* flag without "--", also the config file's key */
@@ -53,6 +53,19 @@ static const struct option_row table[] = {
         "how long a write waits to commit before answering 504"),
     OPT("connect-retry", OPT_LONG, connect_retry_ms, "100", 10, 60000, "MS",
         "delay before reconnecting to a peer"),
+    OPT("tls-cert-file", OPT_STR, tls_cert_file, NULL, 0, 0, "FILE",
+        "serving certificate (PEM, with serverAuth and clientAuth: it also authenticates this "
+        "replica to the others); re-read on SIGHUP"),
+    OPT("tls-private-key-file", OPT_STR, tls_key_file, NULL, 0, 0, "FILE",
+        "its private key; re-read on SIGHUP"),
+    OPT("client-ca-file", OPT_STR, client_ca_file, NULL, 0, 0, "FILE",
+        "CA bundle that client certificates (users, nodes, replicas) must chain to; also "
+        "verifies the other replicas' serving certificates; re-read on SIGHUP"),
+    OPT("token-auth-file", OPT_STR, token_file, NULL, 0, 0, "FILE",
+        "bearer tokens, one per line: token,user,uid,\"group1,group2\" (kube-apiserver's "
+        "format); re-read on SIGHUP"),
+    OPT("insecure-http", OPT_BOOL, insecure_http, NULL, 0, 0, "",
+        "serve plain HTTP instead of TLS, on a loopback --api-address only (debugging)"),
     OPT("log-level", OPT_STR, log_level, "info", 0, 0, "LEVEL", "debug, info, warn or error"),
     OPT("config", OPT_STR, config, NULL, 0, 0, "FILE",
         "YAML file of these options (keys as the flags); flags win"),
@@ -81,7 +94,8 @@ static void usage(FILE *out)
 	}
 	fputs("  -h, --help                         show this help and exit\n"
 	      "      --version                      print the version and exit\n"
-	      "\nSignals: SIGTERM or SIGINT stop the replica cleanly.\n",
+	      "\nSignals: SIGTERM or SIGINT stop the replica cleanly; SIGHUP re-reads the\n"
+	      "certificates, the client CA and the token file.\n",
 	      out);
 }
 
@@ -91,6 +105,16 @@ static int set_value(struct stsd_options *o, size_t i, const char *v, const char
 	char *p = (char *)o + row->offset, *end;
 	long n;
 
+	if (row->type == OPT_BOOL) {
+		bool on = strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+		if (!on && strcmp(v, "false") != 0 && strcmp(v, "0") != 0) {
+			fprintf(stderr, "stsd: %s --%s: '%s' is not true or false\n", source,
+			        table[i].name, v);
+			return 2;
+		}
+		*(bool *)p = on;
+		return 0;
+	}
 	if (row->type == OPT_STR) {
 		if (strlen(v) >= row->size) {
 			fprintf(stderr, "stsd: %s --%s: value too long\n", source, table[i].name);
@@ -200,11 +224,11 @@ static int parse_flags(int argc, char **argv, struct stsd_options *o, bool confi
 			fprintf(stderr, "stsd: unknown option '%s' (try --help)\n", arg);
 			return 2;
 		}
-		if (!eq && a + 1 == argc) {
+		if (!eq && table[i].type != OPT_BOOL && a + 1 == argc) {
 			fprintf(stderr, "stsd: --%s needs a value (try --help)\n", table[i].name);
 			return 2;
 		}
-		v = eq ? eq + 1 : argv[++a];
+		v = eq ? eq + 1 : table[i].type == OPT_BOOL ? "true" : argv[++a];
 		if (config_pass != (strcmp(table[i].name, "config") == 0))
 			continue;
 		if (set_value(o, (size_t)i, v, "flag") != 0)

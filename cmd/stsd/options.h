@@ -3,6 +3,7 @@
 #ifndef STSD_OPTIONS_H
 #define STSD_OPTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,8 @@ struct stsd_options {
 	char join[2048];      /* "URL,URL" as given */
 	char log_level[16];
 	char config[4096];
+	char tls_cert_file[4096], tls_key_file[4096], client_ca_file[4096], token_file[4096];
+	bool insecure_http;
 	long election_timeout_ms, heartbeat_ms, propose_timeout_ms, connect_retry_ms;
 	long snapshot_threshold, snapshot_trailing;
 	long watch_history_s;

@@ -19,6 +19,7 @@
 
 #include "errors.h"
 #include "harness.h"
+#include "pki.h"
 #include "util.h"
 
 #define STOP_MS      15000
@@ -84,7 +85,14 @@ static int reserve_port(int *port)
 	return -1;
 }
 
-static struct client *single_client(const char *url)
+void harness_credentials(const struct harness *h, struct client_options *o)
+{
+	o->ca_file = h->ca;
+	o->cert_file = h->admin_cert;
+	o->key_file = h->admin_key;
+}
+
+static struct client *single_client(const struct harness *h, const char *url)
 {
 	struct client_options o = {.timeout_ms = 3000,
 	                           .connect_timeout_ms = 500,
@@ -94,6 +102,7 @@ static struct client *single_client(const char *url)
 	struct client *c = NULL;
 	char err[256];
 
+	harness_credentials(h, &o);
 	if (client_create(&url, 1, &o, &c, err, sizeof err) != 0)
 		fail_msg("client for %s: %s", url, err);
 	return c;
@@ -109,11 +118,50 @@ static void init_replica(struct harness *h, size_t i, int raft_port, int api_por
 	r->joined = i >= h->n_boot;
 	snprintf(r->raft_address, sizeof r->raft_address, "127.0.0.1:%d", raft_port);
 	snprintf(r->api_address, sizeof r->api_address, "127.0.0.1:%d", api_port);
-	snprintf(r->api_url, sizeof r->api_url, "http://127.0.0.1:%d", api_port);
+	snprintf(r->api_url, sizeof r->api_url, "https://127.0.0.1:%d", api_port);
 	snprintf(r->data_dir, sizeof r->data_dir, "%s/replica-%zu", root, i + 1);
 	snprintf(r->log_path, sizeof r->log_path, "%s/replica-%zu.log", root, i + 1);
-	r->c = single_client(r->api_url);
+	snprintf(r->cert, sizeof r->cert, "%s/pki/replica-%zu.crt", root, i + 1);
+	snprintf(r->key, sizeof r->key, "%s/pki/replica-%zu.key", root, i + 1);
+	r->c = single_client(h, r->api_url);
 	h->urls[i] = r->api_url;
+}
+
+/* root/pki: a CA, a certificate per replica slot (serving, and client for forwarding), and the
+ * admin's client certificate. */
+static void make_pki(struct harness *h)
+{
+	char dir[280], out[300], err[512];
+	struct pki_ca_request ca = {.dir = dir};
+	struct pki_cert_request admin = {.ca_dir = dir,
+	                                 .out = out,
+	                                 .cn = "admin",
+	                                 .orgs = {"system:masters"},
+	                                 .client = true};
+
+	snprintf(dir, sizeof dir, "%.256s/pki", h->root);
+	if (pki_ca_init(&ca, err, sizeof err) != STSD_OK)
+		fail_msg("pki: %s", err);
+	snprintf(out, sizeof out, "%.280s/admin", dir);
+	if (pki_issue(&admin, err, sizeof err) != STSD_OK)
+		fail_msg("pki: %s", err);
+	snprintf(h->ca, sizeof h->ca, "%.280s/ca.crt", dir);
+	snprintf(h->admin_cert, sizeof h->admin_cert, "%.280s/admin.crt", dir);
+	snprintf(h->admin_key, sizeof h->admin_key, "%.280s/admin.key", dir);
+	for (size_t i = 0; i < h->n; i++) {
+		char cn[32];
+		struct pki_cert_request rq = {.ca_dir = dir,
+		                              .out = out,
+		                              .cn = cn,
+		                              .orgs = {"system:stsd-replicas"},
+		                              .sans = {"127.0.0.1", "localhost"},
+		                              .server = true,
+		                              .client = true};
+		snprintf(cn, sizeof cn, "stsd-replica-%u", (unsigned)i + 1);
+		snprintf(out, sizeof out, "%.280s/replica-%u", dir, (unsigned)i + 1);
+		if (pki_issue(&rq, err, sizeof err) != STSD_OK)
+			fail_msg("pki: %s", err);
+	}
 }
 
 struct harness *harness_create(const char *stsd, const char *name, size_t n, size_t n_boot,
@@ -137,6 +185,7 @@ struct harness *harness_create(const char *stsd, const char *name, size_t n, siz
 		fds[i] = reserve_port(&ports[i]);
 	for (size_t i = 0; i < 2 * n; i++)
 		close(fds[i]);
+	make_pki(h);
 	for (size_t i = 0; i < n; i++) {
 		init_replica(h, i, ports[2 * i], ports[2 * i + 1]);
 		if (i < n_boot)
@@ -272,6 +321,12 @@ static void build_argv(struct harness *h, struct harness_replica *r, const char 
 	argv[n++] = r->api_address;
 	argv[n++] = "--data-dir";
 	argv[n++] = r->data_dir;
+	argv[n++] = "--tls-cert-file";
+	argv[n++] = r->cert;
+	argv[n++] = "--tls-private-key-file";
+	argv[n++] = r->key;
+	argv[n++] = "--client-ca-file";
+	argv[n++] = h->ca;
 	if (r->joined) {
 		for (size_t i = 0; i < h->n_boot; i++)
 			used += (size_t)snprintf(join + used, join_len - used, "%s%s", i ? "," : "",

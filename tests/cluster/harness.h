@@ -20,6 +20,7 @@ struct harness_replica {
 	unsigned starts; /* how many times it was started */
 	char raft_address[32], api_address[32], api_url[48];
 	char data_dir[400], log_path[400];
+	char cert[400], key[400]; /* its TLS certificate (server and client) and key */
 	struct client *c; /* this replica only: two attempts (a stale keep-alive), short timeouts */
 };
 
@@ -34,6 +35,9 @@ struct harness {
 	char bootstrap[HARNESS_MAX * 32];
 	const char *const *extra; /* extra flags for every replica, NULL-terminated */
 	const char *urls[HARNESS_MAX];
+	/* The cluster's PKI (root/pki): the CA and an admin client certificate (system:masters)
+	 * that every client of the harness uses. */
+	char ca[300], admin_cert[300], admin_key[300];
 	uint64_t t0_ms;
 	bool passed; /* set by harness_finish: teardown then stays quiet and removes root */
 };
@@ -44,6 +48,9 @@ struct harness {
  * line. Free with harness_destroy. */
 struct harness *harness_create(const char *stsd, const char *name, size_t n, size_t n_boot,
                                const char *const *extra);
+
+/* Credentials of the harness's clients (the CA and the admin certificate) into o. */
+void harness_credentials(const struct harness *h, struct client_options *o);
 
 /* Kill (SIGKILL) whatever still runs; unless harness_finish ran, dump the tail of every log
  * (and any sanitizer report in full) to stderr and keep the directory; free h. NULL: no-op. */

@@ -288,6 +288,7 @@ struct client *harness_client(const struct harness *h, long deadline_ms)
 	struct client *c = NULL;
 	char err[256];
 
+	harness_credentials(h, &o);
 	if (client_create(h->urls, h->n, &o, &c, err, sizeof err) != 0)
 		return NULL;
 	return c;
