@@ -216,31 +216,69 @@ static enum authn authenticate(struct api_access *a, struct api_req *r, struct a
 	return token_bad || ci.has_cert ? AUTHN_REJECTED : AUTHN_NONE;
 }
 
-struct remote_groups {
+/* Headers that name another user: a replica's (X-Stsd-Remote-*) or Kubernetes' impersonation
+ * headers (kubectl --as / --as-group). */
+struct other_user_headers {
+	const char *user, *uid, *group;
+};
+static const struct other_user_headers remote_headers = {REMOTE_USER, REMOTE_UID, REMOTE_GROUP};
+static const struct other_user_headers impersonate_headers = {
+    "Impersonate-User", "Impersonate-Uid", "Impersonate-Group"};
+
+struct other_groups {
 	struct auth_user *u;
+	const char *header;
 };
 
-static void remote_group(void *ud, const char *name, const char *value)
+static void other_group(void *ud, const char *name, const char *value)
 {
-	struct remote_groups *g = ud;
+	struct other_groups *g = ud;
 
-	if (strcasecmp(name, REMOTE_GROUP) == 0 && *value)
+	if (strcasecmp(name, g->header) == 0 && *value)
 		auth_user_add_group(g->u, value);
 }
 
-/* The user a replica forwarded the request for. */
-static bool remote_user(struct api_req *r, struct auth_user *u)
+/* The user the headers hs of r name, into *u; false when the user header is bad. */
+static bool other_user(struct api_req *r, const struct other_user_headers *hs,
+                       struct auth_user *u)
 {
-	const char *name = api_req_header(r, REMOTE_USER), *uid = api_req_header(r, REMOTE_UID);
-	struct remote_groups g = {u};
+	const char *name = api_req_header(r, hs->user), *uid = api_req_header(r, hs->uid);
+	struct other_groups g = {u, hs->group};
 
 	if (name == NULL || !*name || strlen(name) >= sizeof u->name)
 		return false;
 	memset(u, 0, sizeof *u);
 	snprintf(u->name, sizeof u->name, "%s", name);
 	snprintf(u->uid, sizeof u->uid, "%s", uid ? uid : "");
-	api_req_foreach_header(r, remote_group, &g);
+	api_req_foreach_header(r, other_group, &g);
 	auth_user_add_group(u, AUTH_AUTHENTICATED_GROUP);
+	return true;
+}
+
+static void refuse(struct api_server *s, struct api_req *r, const struct route *rt,
+                   const char *why);
+
+/* Impersonation (kubectl --as=system:node:a --as-group=system:nodes): admins only, as
+ * Kubernetes' "impersonate" verb is granted to system:masters alone by default. Anything else
+ * that sends the headers is refused rather than served as itself: a client that asked for fewer
+ * rights must not silently get its own. Extra fields (Impersonate-Extra-*) are not supported. */
+static bool impersonate(struct api_server *s, struct api_req *r, const struct route *rt,
+                        struct auth_user *u)
+{
+	char why[AUTH_NAME_MAX + 128];
+
+	if (api_req_header(r, impersonate_headers.user) == NULL &&
+	    api_req_header(r, impersonate_headers.group) == NULL)
+		return true;
+	if (!auth_user_in(u, AUTH_ADMIN_GROUP)) {
+		snprintf(why, sizeof why, "User \"%s\" cannot impersonate other users", u->name);
+		refuse(s, r, rt, why);
+		return false;
+	}
+	if (!other_user(r, &impersonate_headers, u)) {
+		api_fail(r, API_BAD_REQUEST, NULL, "Impersonate-Group needs an Impersonate-User");
+		return false;
+	}
 	return true;
 }
 
@@ -392,11 +430,13 @@ enum api_access_result api_access_check(struct api_server *s, struct api_req *r,
 			refuse(s, r, rt, why);
 			return ACCESS_ANSWERED;
 		}
-		if (!remote_user(r, u)) {
+		if (!other_user(r, &remote_headers, u)) {
 			api_fail(r, API_BAD_REQUEST, NULL, "bad %s header", REMOTE_USER);
 			return ACCESS_ANSWERED;
 		}
 	}
+	if (!impersonate(s, r, rt, u))
+		return ACCESS_ANSWERED;
 	d = authorize(s, r, rt, u, why, sizeof why);
 	if (d == AUTHZ_ALLOW)
 		return ACCESS_OK;
@@ -408,10 +448,13 @@ enum api_access_result api_access_check(struct api_server *s, struct api_req *r,
 
 /* ---- Forwarding --------------------------------------------------------------------------- */
 
+/* The user travels in our own headers: the client's credentials and any header naming a user
+ * stay behind (impersonation was resolved here). */
 bool api_access_forward_skips(const char *header)
 {
 	return strcasecmp(header, "Authorization") == 0 || strcasecmp(header, REMOTE_USER) == 0 ||
-	       strcasecmp(header, REMOTE_UID) == 0 || strcasecmp(header, REMOTE_GROUP) == 0;
+	       strcasecmp(header, REMOTE_UID) == 0 || strcasecmp(header, REMOTE_GROUP) == 0 ||
+	       strncasecmp(header, "Impersonate-", 12) == 0;
 }
 
 size_t api_access_forward_lines(const struct api_server *s, const struct auth_user *u,
