@@ -41,7 +41,8 @@ struct api_access {
 	unsigned trust_gen;
 	char *token_file, *ca_file;
 	bool insecure;
-	char peer_auth[600]; /* "Authorization: Bearer ..." for a replica's calls (insecure), or "" */
+	char peer_auth[600]; /* "Authorization: Bearer ..." for a replica's calls (insecure), or ""
+	                      */
 };
 
 /* ---- Setting up --------------------------------------------------------------------------- */
@@ -222,8 +223,8 @@ struct other_user_headers {
 	const char *user, *uid, *group;
 };
 static const struct other_user_headers remote_headers = {REMOTE_USER, REMOTE_UID, REMOTE_GROUP};
-static const struct other_user_headers impersonate_headers = {
-    "Impersonate-User", "Impersonate-Uid", "Impersonate-Group"};
+static const struct other_user_headers impersonate_headers = {"Impersonate-User", "Impersonate-Uid",
+                                                              "Impersonate-Group"};
 
 struct other_groups {
 	struct auth_user *u;
@@ -239,8 +240,7 @@ static void other_group(void *ud, const char *name, const char *value)
 }
 
 /* The user the headers hs of r name, into *u; false when the user header is bad. */
-static bool other_user(struct api_req *r, const struct other_user_headers *hs,
-                       struct auth_user *u)
+static bool other_user(struct api_req *r, const struct other_user_headers *hs, struct auth_user *u)
 {
 	const char *name = api_req_header(r, hs->user), *uid = api_req_header(r, hs->uid);
 	struct other_groups g = {u, hs->group};
@@ -320,7 +320,8 @@ static void body_name(struct api_req *r, char *out, size_t len)
 	size_t n;
 	const char *body = api_req_body(r, &n);
 	json_t *v = n ? json_loadb(body, n, 0, NULL) : NULL;
-	const char *name = json_string_value(json_object_get(json_object_get(v, "metadata"), "name"));
+	const char *name =
+	    json_string_value(json_object_get(json_object_get(v, "metadata"), "name"));
 
 	snprintf(out, len, "%s", name ? name : "");
 	json_decref(v);
@@ -355,8 +356,8 @@ static void describe(struct api_req *r, const struct route *rt, const struct aut
 }
 
 static enum authz_decision authorize(struct api_server *s, struct api_req *r,
-                                     const struct route *rt, const struct auth_user *u,
-                                     char *why, size_t whylen)
+                                     const struct route *rt, const struct auth_user *u, char *why,
+                                     size_t whylen)
 {
 	struct store_reader *rd = NULL;
 	struct authz_graph g, *gp = NULL;
@@ -377,16 +378,15 @@ static enum authz_decision authorize(struct api_server *s, struct api_req *r,
 
 /* ---- The check ---------------------------------------------------------------------------- */
 
-static void refuse(struct api_server *s, struct api_req *r, const struct route *rt,
-                   const char *why)
+static void refuse(struct api_server *s, struct api_req *r, const struct route *rt, const char *why)
 {
 	s->stats.forbidden++;
 	log_info("api", "event=forbidden method=%s path=%s why=\"%s\"", api_req_method(r),
 	         api_req_path(r), why);
 	if (rt->kind == ROUTE_OBJECTS)
-		api_fail(r, API_FORBIDDEN, api_details(rt->res, rt->name), "%s%s%s%s is forbidden: %s",
-		         rt->res->plural, *rt->name ? " \"" : "", rt->name, *rt->name ? "\"" : "",
-		         why);
+		api_fail(r, API_FORBIDDEN, api_details(rt->res, rt->name),
+		         "%s%s%s%s is forbidden: %s", rt->res->plural, *rt->name ? " \"" : "",
+		         rt->name, *rt->name ? "\"" : "", why);
 	else
 		api_fail(r, API_FORBIDDEN, NULL, "forbidden: %s", why);
 }

@@ -55,7 +55,8 @@ static int load_file(const char *path, gnutls_datum_t *d, char *err, size_t errl
 	int rv = gnutls_load_file(path, d);
 
 	if (rv < 0)
-		return stsd_errf(err, errlen, STSD_IO, "tls: read %s: %s", path, gnutls_strerror(rv));
+		return stsd_errf(err, errlen, STSD_IO, "tls: read %s: %s", path,
+		                 gnutls_strerror(rv));
 	return STSD_OK;
 }
 
@@ -99,9 +100,10 @@ static int creds_load(const struct api_http_tls *t, struct http_tls_creds **out,
 			rv = gnutls_pubkey_verify_data2(c->pcert[0].pubkey, algo, 0, &data, &sig);
 		gnutls_free(sig.data);
 		if (rv < 0) {
-			rv = stsd_errf(err, errlen, STSD_INVALID,
-			               "tls: the key in %s does not belong to the certificate in %s",
-			               t->key_file, t->cert_file);
+			rv =
+			    stsd_errf(err, errlen, STSD_INVALID,
+			              "tls: the key in %s does not belong to the certificate in %s",
+			              t->key_file, t->cert_file);
 			goto done;
 		}
 	}
@@ -148,7 +150,8 @@ int http_tls_init(struct api_http *h, const struct api_http_tls *t, char *err, s
 	int rv;
 
 	if (!t->cert_file || !t->key_file)
-		return stsd_errf(err, errlen, STSD_INVALID, "tls: a certificate and a key are needed");
+		return stsd_errf(err, errlen, STSD_INVALID,
+		                 "tls: a certificate and a key are needed");
 	if ((rv = creds_load(t, &h->tls, err, errlen)) != STSD_OK)
 		return rv;
 	h->tls_files[0] = strdup(t->cert_file);
