@@ -67,6 +67,22 @@ static char *dup_or_null(const char *s, bool *nomem)
 	return d;
 }
 
+/* A copy of len bytes (plus a NUL, as PEM readers like), or NULL when s is NULL. */
+static char *dup_blob(const char *s, size_t len, bool *nomem)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = malloc(len + 1)) == NULL) {
+		*nomem = true;
+		return NULL;
+	}
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
 static long or_default(long v, long def)
 {
 	return v > 0 ? v : def;
@@ -89,6 +105,13 @@ static bool set_options(struct client *c, const struct client_options *opts)
 	c->opts.cert_file = dup_or_null(opts->cert_file, &nomem);
 	c->opts.key_file = dup_or_null(opts->key_file, &nomem);
 	c->opts.token = dup_or_null(opts->token, &nomem);
+	c->opts.ca_pem = dup_blob(opts->ca_pem, opts->ca_pem_len, &nomem);
+	c->opts.ca_pem_len = opts->ca_pem != NULL ? opts->ca_pem_len : 0;
+	c->opts.cert_pem = dup_blob(opts->cert_pem, opts->cert_pem_len, &nomem);
+	c->opts.cert_pem_len = opts->cert_pem != NULL ? opts->cert_pem_len : 0;
+	c->opts.key_pem = dup_blob(opts->key_pem, opts->key_pem_len, &nomem);
+	c->opts.key_pem_len = opts->key_pem != NULL ? opts->key_pem_len : 0;
+	c->opts.insecure_skip_verify = opts->insecure_skip_verify;
 	return !nomem;
 }
 
@@ -161,6 +184,9 @@ void client_destroy(struct client *c)
 	free((char *)c->opts.cert_file);
 	free((char *)c->opts.key_file);
 	free((char *)c->opts.token);
+	free((char *)c->opts.ca_pem);
+	free((char *)c->opts.cert_pem);
+	free((char *)c->opts.key_pem);
 	free(c);
 }
 
@@ -252,17 +278,47 @@ static bool append(struct curl_slist **h, const char *line)
 	return true;
 }
 
+/* One in-memory PEM option. CURL_BLOB_NOCOPY: the client owns the bytes until it is destroyed. */
+static void set_blob(CURL *curl, CURLoption opt, const char *pem, size_t len)
+{
+	struct curl_blob blob = {.data = (void *)pem, .len = len, .flags = CURL_BLOB_NOCOPY};
+
+	curl_easy_setopt(curl, opt, &blob);
+}
+
+/* The CA, the client certificate and its key: a blob if given, else a file. */
+static void set_tls(struct client *c)
+{
+	const struct client_options *o = &c->opts;
+
+	if (o->ca_pem != NULL)
+		set_blob(c->curl, CURLOPT_CAINFO_BLOB, o->ca_pem, o->ca_pem_len);
+	else if (o->ca_file != NULL)
+		curl_easy_setopt(c->curl, CURLOPT_CAINFO, o->ca_file);
+	if (o->cert_pem != NULL) {
+		set_blob(c->curl, CURLOPT_SSLCERT_BLOB, o->cert_pem, o->cert_pem_len);
+		curl_easy_setopt(c->curl, CURLOPT_SSLCERTTYPE, "PEM");
+	} else if (o->cert_file != NULL) {
+		curl_easy_setopt(c->curl, CURLOPT_SSLCERT, o->cert_file);
+	}
+	if (o->key_pem != NULL) {
+		set_blob(c->curl, CURLOPT_SSLKEY_BLOB, o->key_pem, o->key_pem_len);
+		curl_easy_setopt(c->curl, CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (o->key_file != NULL) {
+		curl_easy_setopt(c->curl, CURLOPT_SSLKEY, o->key_file);
+	}
+	if (o->insecure_skip_verify) {
+		curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
 /* TLS material and the bearer token, when configured. The only place credentials are applied. */
 static int set_credentials(struct client *c, struct curl_slist **headers)
 {
 	char auth[4096];
 
-	if (c->opts.ca_file != NULL)
-		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->opts.ca_file);
-	if (c->opts.cert_file != NULL)
-		curl_easy_setopt(c->curl, CURLOPT_SSLCERT, c->opts.cert_file);
-	if (c->opts.key_file != NULL)
-		curl_easy_setopt(c->curl, CURLOPT_SSLKEY, c->opts.key_file);
+	set_tls(c);
 	if (c->opts.token == NULL)
 		return STSD_OK;
 	snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->opts.token);
@@ -342,6 +398,15 @@ static int finish_body(struct client_response *r)
 	return STSD_OK;
 }
 
+/* Whether cc is a TLS failure of our configuration or of the server's certificate (not of the
+ * network): retrying another replica or later would not help. */
+static bool tls_misconfigured(CURLcode cc)
+{
+	return cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CERTPROBLEM ||
+	       cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CIPHER ||
+	       cc == CURLE_SSL_ENGINE_NOTFOUND;
+}
+
 /* What a finished curl_easy_perform means: 0 with *retry false for an answer to keep, 0 with
  * *retry true for a failure worth another replica (reason in errmsg), or a fatal code. */
 static int judge(struct client *c, CURLcode cc, const char *base, struct sink *s, bool *retry)
@@ -354,6 +419,9 @@ static int judge(struct client *c, CURLcode cc, const char *base, struct sink *s
 	if (s->toobig)
 		return client_errorf(c, STSD_TOOBIG, "%s: response over %lu bytes", base,
 		                     CLIENT_MAX_BODY);
+	if (tls_misconfigured(cc)) /* every replica would fail alike: say so at once */
+		return client_errorf(c, STSD_IO, "%s: %s", base,
+		                     c->curl_err[0] != '\0' ? c->curl_err : curl_easy_strerror(cc));
 	if (cc != CURLE_OK) {
 		*retry = true;
 		return client_errorf(c, STSD_OK, "%s: %s", base,

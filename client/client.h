@@ -12,6 +12,7 @@
 #define STSD_CLIENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct client;
@@ -33,6 +34,16 @@ struct client_options {
 	const char *cert_file; /* PEM client certificate; NULL: none */
 	const char *key_file;  /* PEM key of cert_file */
 	const char *token;     /* bearer token sent as Authorization; NULL: none */
+	/* The same PEM material in memory (kubeconfig *-data fields), copied by client_create. A
+	 * blob takes precedence over the file of the same role. */
+	const char *ca_pem; /* PEM CA bundle (CURLOPT_CAINFO_BLOB); NULL: ca_file */
+	size_t ca_pem_len;
+	const char *cert_pem; /* PEM client certificate (CURLOPT_SSLCERT_BLOB); NULL: cert_file */
+	size_t cert_pem_len;
+	const char *key_pem; /* PEM key of the client certificate (CURLOPT_SSLKEY_BLOB) */
+	size_t key_pem_len;
+	bool insecure_skip_verify; /* do not verify the server's certificate (kubeconfig's
+	                            * insecure-skip-tls-verify); for debugging only */
 };
 
 /* One HTTP answer. body is malloc'd and NUL-terminated (the NUL is not counted in body_len), never
@@ -72,8 +83,9 @@ const char *client_current_url(const struct client *c);
  * (a 503 only once the deadline or max_attempts is reached). Otherwise *resp is empty (nothing to
  * free) and the reason is in
  * client_errmsg: STSD_TIMEOUT (the deadline passed without an answer), STSD_IO (max_attempts used
- * up without an answer), STSD_TOOBIG (body over CLIENT_MAX_BODY), STSD_INVALID (bad path or
- * method), STSD_NOMEM.
+ * up without an answer; or at once, without retrying, when the server's certificate does not
+ * verify or our TLS material is unusable), STSD_TOOBIG (body over CLIENT_MAX_BODY), STSD_INVALID
+ * (bad path or method), STSD_NOMEM.
  *
  * A request that timed out may still have been applied by the server before it is sent again to
  * another replica: non-idempotent callers (POST) must expect AlreadyExists on a retry. */

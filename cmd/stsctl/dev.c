@@ -30,9 +30,17 @@ static const char up_usage[] =
     "\n"
     "Start N stsd replicas on free loopback ports, bootstrapped as one cluster, and wait until a\n"
     "leader is elected and every replica is ready. DIR must not exist or be empty; it receives\n"
-    "cluster.json (replicas, pids, addresses), kubeconfig, replica-<id>/ (data directories) and\n"
-    "replica-<id>.log. The replicas keep running after stsctl exits: stop them with\n"
-    "'stsctl dev down --dir DIR'.\n"
+    "cluster.json (replicas, pids, addresses, paths of the credentials), kubeconfig,\n"
+    "replica-<id>/ (data directories), replica-<id>.log and pki/. The replicas keep running after\n"
+    "stsctl exits: stop them with 'stsctl dev down --dir DIR'.\n"
+    "\n"
+    "The replicas serve https only and require credentials. pki/ holds a new cluster CA\n"
+    "(ca.crt, ca.key), each replica's certificate (replica-<id>.crt/.key, serving and client),\n"
+    "an admin client certificate in group system:masters (admin.crt, admin.key), and a token\n"
+    "file with one admin token (tokens.csv; the token alone in admin.token). DIR/kubeconfig\n"
+    "embeds the CA and the admin certificate: 'export KUBECONFIG=DIR/kubeconfig' and kubectl\n"
+    "works as it is; curl --cacert DIR/pki/ca.crt -H \"Authorization: Bearer $(cat\n"
+    "DIR/pki/admin.token)\" https://... works too. Keys, tokens and the kubeconfig are mode 0600.\n"
     "\n"
     "Options:\n"
     "      --dir DIR          the cluster directory (required)\n"
@@ -201,10 +209,11 @@ static bool create_dir(const char *dir, char *out)
 	return true;
 }
 
-/* argv of replica i: the stsd flags of the server's contract. */
-static char **replica_argv(const char *stsd, const struct dev_replica *r, const char *bootstrap)
+/* argv of replica i: the stsd flags of the server's contract, with its TLS material. */
+static char **replica_argv(const struct dev_cluster *cl, const char *stsd,
+                           const struct dev_replica *r, const char *bootstrap)
 {
-	char id[16];
+	char id[16], cert[PATH_MAX + 32], key[PATH_MAX + 32];
 	const char *words[] = {stsd,
 	                       "--id",
 	                       id,
@@ -217,11 +226,21 @@ static char **replica_argv(const char *stsd, const struct dev_replica *r, const 
 	                       "--bootstrap",
 	                       bootstrap,
 	                       "--log-level",
-	                       "info"};
+	                       "info",
+	                       "--tls-cert-file",
+	                       cert,
+	                       "--tls-private-key-file",
+	                       key,
+	                       "--client-ca-file",
+	                       cl->ca_file,
+	                       "--token-auth-file",
+	                       cl->token_file};
 	size_t n = sizeof words / sizeof words[0];
 	char **argv = calloc(n + 1, sizeof *argv);
 
 	snprintf(id, sizeof id, "%d", r->id);
+	snprintf(cert, sizeof cert, "%.4000s/pki/replica-%d.crt", cl->dir, r->id);
+	snprintf(key, sizeof key, "%.4000s/pki/replica-%d.key", cl->dir, r->id);
 	for (size_t i = 0; argv != NULL && i < n; i++) {
 		if ((argv[i] = strdup(words[i])) == NULL) {
 			while (i-- > 0)
@@ -258,7 +277,7 @@ static bool plan(struct dev_cluster *cl, size_t n, const char *stsd)
 		         r->id, r->raft_address);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if ((cl->replicas[i].argv = replica_argv(stsd, &cl->replicas[i], bootstrap)) ==
+		if ((cl->replicas[i].argv = replica_argv(cl, stsd, &cl->replicas[i], bootstrap)) ==
 		    NULL) {
 			fprintf(stderr, "stsctl dev up: out of memory\n");
 			return false;
@@ -315,12 +334,28 @@ static bool record(struct dev_cluster *cl)
 	return true;
 }
 
+/* The cluster's CA and credentials in DIR/pki. */
+static bool make_pki(struct dev_cluster *cl, size_t replicas)
+{
+	char err[PATH_MAX + 256];
+
+	printf("creating a CA and certificates in %s/pki\n", cl->dir);
+	if (dev_pki_create(cl, replicas, err, sizeof err) == STSD_OK)
+		return true;
+	fprintf(stderr, "stsctl dev up: %s\n", err);
+	return false;
+}
+
 static void print_usage_hints(const struct dev_cluster *cl, uint64_t took_ms)
 {
-	printf("\ncluster ready in %.1f s: %zu replica(s) in %s\n", took_ms / 1000.0, cl->n,
-	       cl->dir);
+	printf("\ncluster ready in %.1f s: %zu replica(s) in %s (https, admin credentials in "
+	       "%s/pki)\n",
+	       took_ms / 1000.0, cl->n, cl->dir, cl->dir);
 	printf("  export KUBECONFIG=%s/kubeconfig\n", cl->dir);
 	printf("  kubectl get configmaps\n");
+	printf("  curl --cacert %s/pki/ca.crt -H \"Authorization: Bearer $(cat "
+	       "%s/pki/admin.token)\" https://%s/version\n",
+	       cl->dir, cl->dir, cl->replicas[0].api_address);
 	printf("  stsctl members --dir %s\n", cl->dir);
 	printf("  stsctl dev down --dir %s\n", cl->dir);
 }
@@ -342,7 +377,8 @@ static int up(int argc, char **argv)
 		fprintf(stderr, "stsctl dev up: %s\n", err);
 		return 1;
 	}
-	if (!create_dir(a.dir, cl.dir) || !plan(&cl, (size_t)a.replicas, stsd)) {
+	if (!create_dir(a.dir, cl.dir) || !make_pki(&cl, (size_t)a.replicas) ||
+	    !plan(&cl, (size_t)a.replicas, stsd)) {
 		dev_cluster_free(&cl);
 		return 1;
 	}

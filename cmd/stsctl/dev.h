@@ -22,13 +22,20 @@ struct dev_replica {
 	char **argv; /* NULL-terminated command line, argv[0] the stsd binary; owned */
 };
 
-/* A cluster directory: DIR/cluster.json, DIR/kubeconfig, DIR/replica-<id>/, DIR/replica-<id>.log.
- */
+/* A cluster directory: DIR/cluster.json, DIR/kubeconfig, DIR/pki/, DIR/replica-<id>/,
+ * DIR/replica-<id>.log. */
 struct dev_cluster {
 	char dir[PATH_MAX];
 	struct dev_replica *replicas;
 	size_t n;
 	json_t *doc; /* cluster.json as last read or written: rewrites keep fields we do not know */
+	/* cluster.json's "scheme", "caFile", "adminCertFile", "adminKeyFile", "tokenFile": paths
+	 * only, never secrets. A cluster recorded before TLS has scheme "" (plain http). */
+	char scheme[8];
+	char ca_file[PATH_MAX];
+	char admin_cert[PATH_MAX];
+	char admin_key[PATH_MAX];
+	char token_file[PATH_MAX];
 };
 
 /* A process to stop: its pid and an argument its command line must hold (the data directory), so
@@ -50,7 +57,9 @@ int dev_cluster_load(const char *dir, struct dev_cluster *cl, char *err, size_t 
  * keeps its other fields; only each replica's pid is rewritten. Returns 0 or STSD_IO. */
 int dev_cluster_save(struct dev_cluster *cl, char *err, size_t len);
 
-/* Write DIR/kubeconfig: cluster and context "stsd-dev" at replica 1, user "admin". 0 or STSD_IO. */
+/* Write DIR/kubeconfig (mode 0600): cluster and context "stsd-dev" at replica 1, user "admin";
+ * with TLS, the CA and the admin certificate and key embedded (*-data), so that kubectl uses it
+ * as it is. 0, or STSD_IO (a file unreadable or unwritable). */
 int dev_write_kubeconfig(const struct dev_cluster *cl, char *err, size_t len);
 
 /* The replica with this id, or NULL. */
@@ -61,6 +70,25 @@ void dev_cluster_free(struct dev_cluster *cl);
 /* The stsd binary, absolute: flag (--stsd) if given, else $STSD_BIN/stsd, else `stsd` beside the
  * running stsctl. Returns 0, or STSD_NOTFOUND when it is not executable (reason in err). */
 int dev_find_stsd(const char *flag, char *out, size_t len, char *err, size_t errlen);
+
+/* --- dev_pki.c --- */
+
+/* Make DIR/pki: a CA (ca.crt, ca.key), replica-<id>.{crt,key} for replicas 1..replicas (CN
+ * stsd-replica-<id>, O system:stsd-replicas, SANs 127.0.0.1 and localhost, server and client
+ * use), admin.{crt,key} (CN admin, O system:masters), tokens.csv (kube-apiserver's token file:
+ * one random admin token) and admin.token (the token alone); keys and tokens mode 0600. Sets
+ * cl's scheme to https and its credential paths. Returns 0 or a code of pki.h (reason in err). */
+int dev_pki_create(struct dev_cluster *cl, size_t replicas, char *err, size_t len);
+
+/* Whether the cluster serves https (made by dev up since TLS). */
+bool dev_cluster_tls(const struct dev_cluster *cl);
+
+/* "SCHEME://address" of one of the cluster's replicas into out. */
+void dev_cluster_url(const struct dev_cluster *cl, const char *address, char *out, size_t len);
+
+/* With TLS, point o at the cluster's CA and admin certificate (borrowing cl's strings); nothing
+ * otherwise. */
+void dev_cluster_client_options(const struct dev_cluster *cl, struct client_options *o);
 
 /* --- dev_proc.c --- */
 
@@ -121,11 +149,22 @@ bool cli_parse_int(const char *s, long min, long max, long *out);
 /* Parse a duration in seconds ("30", "1.5", "30s", "500ms") into milliseconds; false if bad. */
 bool cli_parse_duration(const char *s, long *ms);
 
-/* The client of a networked command: server ("URL[,URL...]") if given, else every replica of
- * DIR/cluster.json (replica 1 first) when dir is given, else $STSD_SERVER. opts may be NULL.
- * Returns an exit status: 0 (*out set), 1 (error printed, prefixed with cmd) or 2 (no server
- * named: usage error printed). */
-int cli_connect(const char *cmd, const char *server, const char *dir,
+/* The client of a networked command, with its credentials:
+ *  - server ("URL[,URL...]") if given, else $STSD_SERVER: credentials from the kubeconfig
+ *    (kubeconfig if given, else $KUBECONFIG when set; none otherwise);
+ *  - else every replica of DIR/cluster.json (replica 1 first) when dir is given: its scheme, CA
+ *    and admin certificate;
+ *  - else the server and credentials of the kubeconfig (given or $KUBECONFIG).
+ * opts (may be NULL) gives the timeouts. Returns an exit status: 0 (*out set), 1 (error printed,
+ * prefixed with cmd) or 2 (no server named: usage error printed). The credentials stay for
+ * cli_connect_one. */
+int cli_connect(const char *cmd, const char *server, const char *dir, const char *kubeconfig,
                 const struct client_options *opts, struct client **out);
+
+/* A client of one more server address ("host:port", or a URL) with the scheme and credentials
+ * of the last successful cli_connect; opts as for cli_connect. Returns 0 or a code of client.h
+ * (reason in err). */
+int cli_connect_one(const char *address, const struct client_options *opts, struct client **out,
+                    char *err, size_t len);
 
 #endif

@@ -9,6 +9,8 @@
 
 #include "dev.h"
 #include "errors.h"
+#include "kubeconfig.h"
+#include "pki.h"
 
 static json_t *argv_json(char *const *argv)
 {
@@ -26,14 +28,19 @@ static json_t *replica_json(const struct dev_replica *r)
 	                 r->data_dir, "log", r->log, "args", argv_json(r->argv));
 }
 
-/* A fresh document for a cluster made by dev up. */
+/* A fresh document for a cluster made by dev up: paths of the credentials, never their content. */
 static json_t *cluster_json(const struct dev_cluster *cl)
 {
 	json_t *replicas = json_array();
 
 	for (size_t i = 0; i < cl->n; i++)
 		json_array_append_new(replicas, replica_json(&cl->replicas[i]));
-	return json_pack("{s:o,s:[]}", "replicas", replicas, "agents");
+	if (!dev_cluster_tls(cl))
+		return json_pack("{s:o,s:[]}", "replicas", replicas, "agents");
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:[]}", "scheme", cl->scheme, "caFile",
+	                 cl->ca_file, "adminCertFile", cl->admin_cert, "adminKeyFile",
+	                 cl->admin_key, "tokenFile", cl->token_file, "replicas", replicas,
+	                 "agents");
 }
 
 /* Rewrite the pid of every replica in a document read from disk. */
@@ -85,6 +92,36 @@ static bool copy_string(json_t *o, const char *key, char *out, size_t len)
 		return false;
 	strcpy(out, s);
 	return true;
+}
+
+/* The optional top-level string key into out ("" when absent); false when not a string or too
+ * long. */
+static bool copy_optional(json_t *doc, const char *key, char *out, size_t len)
+{
+	out[0] = '\0';
+	return json_object_get(doc, key) == NULL || copy_string(doc, key, out, len);
+}
+
+/* scheme and credential paths; a cluster without them predates TLS (plain http). */
+static int parse_credentials(struct dev_cluster *cl, const char *path, char *err, size_t len)
+{
+	if (!copy_optional(cl->doc, "scheme", cl->scheme, sizeof cl->scheme) ||
+	    !copy_optional(cl->doc, "caFile", cl->ca_file, sizeof cl->ca_file) ||
+	    !copy_optional(cl->doc, "adminCertFile", cl->admin_cert, sizeof cl->admin_cert) ||
+	    !copy_optional(cl->doc, "adminKeyFile", cl->admin_key, sizeof cl->admin_key) ||
+	    !copy_optional(cl->doc, "tokenFile", cl->token_file, sizeof cl->token_file))
+		return stsd_errf(
+		    err, len, STSD_CORRUPT,
+		    "%s: scheme, caFile, adminCertFile, adminKeyFile or tokenFile is not "
+		    "a string",
+		    path);
+	if (cl->scheme[0] != '\0' && strcmp(cl->scheme, "http") != 0 &&
+	    strcmp(cl->scheme, "https") != 0)
+		return stsd_errf(err, len, STSD_CORRUPT,
+		                 "%s: scheme \"%s\" is neither http nor https", path, cl->scheme);
+	if (dev_cluster_tls(cl) && cl->ca_file[0] == '\0')
+		return stsd_errf(err, len, STSD_CORRUPT, "%s: scheme https without caFile", path);
+	return STSD_OK;
 }
 
 static void free_argv(char **argv)
@@ -142,6 +179,8 @@ int dev_cluster_load(const char *dir, struct dev_cluster *cl, char *err, size_t 
 		                 dir);
 	if ((cl->doc = json_load_file(path, 0, &e)) == NULL)
 		return stsd_errf(err, len, STSD_CORRUPT, "%s: line %d: %s", path, e.line, e.text);
+	if (parse_credentials(cl, path, err, len) != STSD_OK)
+		return STSD_CORRUPT;
 	replicas = json_object_get(cl->doc, "replicas");
 	if (!json_is_array(replicas) || json_array_size(replicas) == 0)
 		return stsd_errf(err, len, STSD_CORRUPT, "%s: no \"replicas\" array", path);
@@ -173,15 +212,59 @@ void dev_cluster_free(struct dev_cluster *cl)
 	memset(cl, 0, sizeof *cl);
 }
 
+/* PEM file at path as one base64 line (malloc'd), or NULL with the reason in err. */
+static char *file_base64(const char *path, char *err, size_t len)
+{
+	size_t n;
+	char *pem = pki_read_file(path, &n), *out;
+
+	if (pem == NULL) {
+		stsd_errf(err, len, STSD_IO, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((out = malloc(4 * (n / 3 + 1) + 1)) != NULL)
+		kubeconfig_base64_encode(pem, n, out);
+	else
+		stsd_errf(err, len, STSD_NOMEM, "out of memory");
+	free(pem);
+	return out;
+}
+
+/* The cluster and user entries' credentials (empty without TLS). */
+static int write_entries(FILE *f, const struct dev_cluster *cl, char *err, size_t len)
+{
+	char server[128], *ca = NULL, *cert = NULL, *key = NULL;
+	bool tls = dev_cluster_tls(cl);
+
+	dev_cluster_url(cl, cl->replicas[0].api_address, server, sizeof server);
+	if (tls && ((ca = file_base64(cl->ca_file, err, len)) == NULL ||
+	            (cert = file_base64(cl->admin_cert, err, len)) == NULL ||
+	            (key = file_base64(cl->admin_key, err, len)) == NULL)) {
+		free(ca);
+		free(cert);
+		return STSD_IO;
+	}
+	fprintf(f, "clusters:\n- name: stsd-dev\n  cluster:\n    server: %s\n", server);
+	if (tls)
+		fprintf(f, "    certificate-authority-data: %s\n", ca);
+	fprintf(f, "users:\n- name: admin\n  user:%s\n", tls ? "" : " {}");
+	if (tls)
+		fprintf(f, "    client-certificate-data: %s\n    client-key-data: %s\n", cert, key);
+	free(ca);
+	free(cert);
+	free(key);
+	return STSD_OK;
+}
+
 int dev_write_kubeconfig(const struct dev_cluster *cl, char *err, size_t len)
 {
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 32];
 	FILE *f = NULL;
-	int fd;
+	int fd, rv;
 
 	snprintf(path, sizeof path, "%s/kubeconfig", cl->dir);
 	snprintf(tmp, sizeof tmp, "%s/.kubeconfig.tmp", cl->dir);
-	/* 0600: it will hold credentials. */
+	/* 0600: it holds the admin's private key. */
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
 	    (f = fdopen(fd, "w")) == NULL) {
 		int e = errno;
@@ -189,29 +272,20 @@ int dev_write_kubeconfig(const struct dev_cluster *cl, char *err, size_t len)
 			close(fd);
 		return stsd_errf(err, len, STSD_IO, "cannot write %s: %s", tmp, strerror(e));
 	}
-	/* Plain http and no credentials until the TLS issue; then certificate-authority-data and a
-	 * token or client certificate join the cluster and user entries. */
-	fprintf(f,
-	        "apiVersion: v1\n"
-	        "kind: Config\n"
-	        "clusters:\n"
-	        "- name: stsd-dev\n"
-	        "  cluster:\n"
-	        "    server: http://%s\n"
-	        "users:\n"
-	        "- name: admin\n"
-	        "  user: {}\n"
-	        "contexts:\n"
-	        "- name: stsd-dev\n"
-	        "  context:\n"
-	        "    cluster: stsd-dev\n"
-	        "    user: admin\n"
-	        "current-context: stsd-dev\n"
-	        "preferences: {}\n",
-	        cl->replicas[0].api_address);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+	fprintf(f, "apiVersion: v1\nkind: Config\n");
+	rv = write_entries(f, cl, err, len);
+	fprintf(f, "contexts:\n"
+	           "- name: stsd-dev\n"
+	           "  context:\n"
+	           "    cluster: stsd-dev\n"
+	           "    user: admin\n"
+	           "current-context: stsd-dev\n"
+	           "preferences: {}\n");
+	if (fclose(f) != 0 || rv != STSD_OK || rename(tmp, path) != 0) {
 		unlink(tmp);
-		return stsd_errf(err, len, STSD_IO, "cannot write %s: %s", path, strerror(errno));
+		return rv != STSD_OK ? rv
+		                     : stsd_errf(err, len, STSD_IO, "cannot write %s: %s", path,
+		                                 strerror(errno));
 	}
 	return STSD_OK;
 }

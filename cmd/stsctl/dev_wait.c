@@ -1,5 +1,6 @@
-/* dev_wait.c — waiting for dev replicas to be ready: /readyz polled with a deadline, the leader
- * announced from /debug/raft, an exited replica or a timeout reported with the end of its log. */
+/* dev_wait.c — waiting for dev replicas to be ready: /readyz polled (https with the cluster's CA)
+ * with a deadline, the leader announced from /debug/raft, an exited replica or a timeout reported
+ * with the end of its log. */
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -47,10 +48,12 @@ static bool open_probes(const struct dev_cluster *cl, const bool *want, struct p
 	    .timeout_ms = 1000, .connect_timeout_ms = 500, .deadline_ms = 1000, .max_attempts = 1};
 	char url[128], err[256];
 
+	/* /readyz is anonymous; /debug/raft (the leader) needs the admin certificate. */
+	dev_cluster_client_options(cl, &o);
 	for (size_t i = 0; i < cl->n; i++) {
 		const char *urls[] = {url};
 
-		snprintf(url, sizeof url, "http://%s", cl->replicas[i].api_address);
+		dev_cluster_url(cl, cl->replicas[i].api_address, url, sizeof url);
 		p[i].waiting = want[i];
 		snprintf(p[i].last, sizeof p[i].last, "no answer yet");
 		if (client_create(urls, 1, &o, &p[i].c, err, sizeof err) != STSD_OK) {

@@ -8,7 +8,8 @@
 #include "stsctl.h"
 
 static const char usage[] =
-    "Usage: stsctl members [COMMAND] [--server URL[,URL...] | --dir DIR] [OPTIONS]\n"
+    "Usage: stsctl members [COMMAND] [--server URL[,URL...] | --dir DIR | --kubeconfig FILE]\n"
+    "                      [OPTIONS]\n"
     "\n"
     "Without a command: list the cluster's members with each one's Raft role, term and applied\n"
     "index (ROLE 'unreachable' when its /debug/raft does not answer within 1 s).\n"
@@ -22,7 +23,9 @@ static const char usage[] =
     "Options:\n"
     "      --server URL[,URL...]  replicas to ask (default: every replica of --dir DIR, else\n"
     "                             $STSD_SERVER); followers forward to the leader\n"
-    "      --dir DIR              a cluster made by 'stsctl dev up'\n"
+    "      --dir DIR              a cluster made by 'stsctl dev up' (its admin credentials)\n"
+    "      --kubeconfig FILE      credentials (and, without --server, the server) from this\n"
+    "                             kubeconfig's current context (default $KUBECONFIG)\n"
     "  -o, --output text|json     list format (default text)\n"
     "      --timeout SECONDS      give up after this long without an answer, retrying other\n"
     "                             replicas meanwhile (default 30)\n"
@@ -32,6 +35,7 @@ static const char usage[] =
 struct members_args {
 	const char *server;
 	const char *dir;
+	const char *kubeconfig;
 	const char *output;
 	const char *raft_address;
 	const char *api_address;
@@ -52,6 +56,7 @@ static int parse_option(int argc, char **argv, int *i, struct members_args *a)
 
 	if ((rv = cli_option(argc, argv, i, "--server", &a->server)) != 0 ||
 	    (rv = cli_option(argc, argv, i, "--dir", &a->dir)) != 0 ||
+	    (rv = cli_option(argc, argv, i, "--kubeconfig", &a->kubeconfig)) != 0 ||
 	    (rv = cli_option(argc, argv, i, "--output", &a->output)) != 0 ||
 	    (rv = cli_option(argc, argv, i, "-o", &a->output)) != 0 ||
 	    (rv = cli_option(argc, argv, i, "--raft-address", &a->raft_address)) != 0 ||
@@ -109,7 +114,7 @@ static void add_raft_view(json_t *m)
 	json_t *raft = NULL;
 	char err[256];
 
-	if (api == NULL || client_create(&api, 1, &o, &c, err, sizeof err) != STSD_OK ||
+	if (api == NULL || cli_connect_one(api, &o, &c, err, sizeof err) != STSD_OK ||
 	    client_get_json(c, "/debug/raft", &raft) != STSD_OK || !json_is_object(raft)) {
 		json_object_set_new(m, "role", json_string("unreachable"));
 	} else {
@@ -279,7 +284,7 @@ int stsctl_members(int argc, char **argv)
 		return rv < 0 ? 0 : rv;
 	o.deadline_ms = a.timeout_ms;
 	if ((rv = check_needs(commands[k].name, &a)) != 0 ||
-	    (rv = cli_connect("stsctl members", a.server, a.dir, &o, &c)) != 0)
+	    (rv = cli_connect("stsctl members", a.server, a.dir, a.kubeconfig, &o, &c)) != 0)
 		return rv;
 	rv = commands[k].run(c, &a);
 	client_destroy(c);
