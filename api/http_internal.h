@@ -82,6 +82,7 @@ struct api_http {
 	struct api_http_stats stats;
 	bool in_run; /* inside MHD_run */
 	bool kick;   /* MHD_run must run again soon */
+	unsigned zero_streak; /* MHD_get_timeout answered 0 this many times in a row (http_arm) */
 	bool stopping;
 	unsigned closing; /* uv handles whose close callback is still due */
 	api_http_done_cb done;

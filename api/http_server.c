@@ -21,9 +21,20 @@
 
 static void on_timer(uv_timer_t *t);
 
+/* MHD asking to run again at once, over and over, without new network activity: back off up to
+ * this (see http_arm). */
+#define ZERO_BACKOFF_MAX_MS 32u
+
 /* Re-arm the timer after MHD_run: at once when a resume or the stop step is due, otherwise when
  * MHD asks to be run again (never, when it has no connection with a timeout and nothing pending).
- */
+ *
+ * MHD 0.9.75 keeps a connection whose TLS handshake waits for more bytes marked "ready to read",
+ * so MHD_get_timeout answers 0 for as long as the handshake stalls (one client sending half a
+ * ClientHello is enough). Re-armed at 0 from inside its own callback, a libuv timer runs again in
+ * the same loop pass: the loop never polled the network again, starving Raft (elections) and every
+ * other client (tests/e2e/auth.sh's flood found it). So a 0 answer is honoured once after real
+ * activity (on_poll, a resume); repeated 0 answers back off 1, 2, 4 ... ZERO_BACKOFF_MAX_MS ms.
+ * Network activity still reaches MHD at once through the uv_poll. */
 static void http_arm(struct api_http *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms = 0;
@@ -31,6 +42,12 @@ static void http_arm(struct api_http *h)
 	if (!h->stopping && !h->kick && MHD_get_timeout(h->daemon, &ms) != MHD_YES) {
 		uv_timer_stop(&h->timer);
 		return;
+	}
+	if (ms == 0 && !h->stopping && !h->kick && h->zero_streak++ > 0) {
+		unsigned shift = h->zero_streak - 2;
+		ms = shift >= 5 ? ZERO_BACKOFF_MAX_MS : 1u << shift;
+	} else if (ms > 0) {
+		h->zero_streak = 0;
 	}
 	(void)uv_timer_start(&h->timer, on_timer, (uint64_t)ms, 0);
 }
@@ -49,6 +66,7 @@ static void http_run(struct api_http *h)
 void http_kick(struct api_http *h)
 {
 	h->kick = true;
+	h->zero_streak = 0;
 	if (!h->in_run && !h->stopping)
 		(void)uv_timer_start(&h->timer, on_timer, 0, 0);
 }
@@ -60,6 +78,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 	(void)events;
 	if (status < 0)
 		log_warn("http", "event=poll_error err=%s", uv_strerror(status));
+	h->zero_streak = 0; /* new activity: a 0 timeout is believed once more */
 	http_run(h);
 	http_arm(h);
 }
