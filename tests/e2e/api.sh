@@ -15,7 +15,7 @@ req() {
 	local method=$1 url=$2 data=${3-} type=${4:-application/json}
 	local args=(-s -o "$work/body" -D "$work/headers" -w '%{http_code}' -X "$method" --max-time 20)
 	[ -n "$data" ] && args+=(-H "Content-Type: $type" --data-binary "$data")
-	code=$(curl "${args[@]}" "http://$url") || code=000
+	code=$(acurl "${args[@]}" "https://$url") || code=000
 	body=$(cat "$work/body")
 	headers=$(cat "$work/headers")
 }
@@ -29,7 +29,7 @@ jqb() { jq -r "$1" <<<"$body"; }
 
 cluster_up
 mapfile -t urls < <(jq -r '.replicas[].apiAddress' "$dir/cluster.json")
-leader_id=$(curl -s "http://${urls[0]}/debug/raft" | jq -r .leaderId)
+leader_id=$(acurl -s "https://${urls[0]}/debug/raft" | jq -r .leaderId)
 leader=${urls[$((leader_id - 1))]}
 follower=${urls[$((leader_id % 3))]}
 cms=api/v1/namespaces/default/configmaps
@@ -107,13 +107,13 @@ done
 # Unknown {1: typeMeta {1: "v1", 2: "ConfigMap"}, 2: raw ConfigMap {1: meta {1: "pb-1"},
 # 2: data entry {1: "a", 2: "from-proto"}}}
 printf 'k8s\x00\x0a\x0f\x0a\x02v1\x12\x09ConfigMap\x12\x19\x0a\x06\x0a\x04pb-1\x12\x0f\x0a\x01a\x12\x0afrom-proto' >"$work/pb"
-code=$(curl -s -o "$work/body" -w '%{http_code}' -X POST -H 'Content-Type: application/vnd.kubernetes.protobuf' \
-	--data-binary @"$work/pb" "http://$follower/$cms"); body=$(cat "$work/body")
+code=$(acurl -s -o "$work/body" -w '%{http_code}' -X POST -H 'Content-Type: application/vnd.kubernetes.protobuf' \
+	--data-binary @"$work/pb" "https://$follower/$cms"); body=$(cat "$work/body")
 check "protobuf create" 201 "$code"; check "protobuf data" from-proto "$(jqb .data.a)"
 check "protobuf name" pb-1 "$(jqb .metadata.name)"
 
 # ---- Refused input changes nothing ----
-digest_before=$(curl -s "http://$leader/debug/raft" | jq -r .digest)
+digest_before=$(acurl -s "https://$leader/debug/raft" | jq -r .digest)
 req POST "$follower/$cms" '{"metadata":{"name":"bad"},"data":{"k":1}}'
 check "wrong type" 400 "$code"
 req POST "$follower/$cms?fieldValidation=Strict" '{"metadata":{"name":"bad"},"datum":1}'
@@ -131,8 +131,8 @@ req POST "$follower/$cms" "{\"metadata\":{\"name\":\"$(printf 'a%.0s' $(seq 300)
 check "long name" 422 "$code"
 req POST "$follower/$cms" '{"metadata":{"name":"bad"},"data":{"no/slash":"x"}}'; check "bad key" 422 "$code"
 head -c 4000000 /dev/zero | tr '\0' 'a' >"$work/big"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-	--data-binary @"$work/big" "http://$follower/$cms")
+code=$(acurl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	--data-binary @"$work/big" "https://$follower/$cms")
 check "oversized body" 413 "$code"
 req POST "$follower/api/v1/namespaces/missing/configmaps" '{"metadata":{"name":"x"}}'
 check "missing namespace" 404 "$code"
@@ -150,7 +150,7 @@ req DELETE "$leader/api/v1/namespaces"; check "namespaces are not deleted as a c
 req POST "$leader/api/v1/configmaps" '{"metadata":{"name":"x"}}'; check "create needs a namespace" 405 "$code"
 req DELETE "$leader/$cms/c1" '{"dryRun":["All"]}'; check "delete dry run (body)" 200 "$code"
 req GET "$leader/$cms/c1"; check "dry run deleted nothing" 200 "$code"
-check "store unchanged by refused input" "$digest_before" "$(curl -s "http://$leader/debug/raft" | jq -r .digest)"
+check "store unchanged by refused input" "$digest_before" "$(acurl -s "https://$leader/debug/raft" | jq -r .digest)"
 
 # ---- Deletes with preconditions ----
 req DELETE "$follower/$cms/c1" '{"preconditions":{"uid":"00000000-0000-4000-8000-000000000000"}}'

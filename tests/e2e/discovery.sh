@@ -17,8 +17,8 @@ v2='application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
 # get URL [ACCEPT]: sets $code, $body, $ctype.
 get() {
 	local out
-	out=$(curl -s -o "$work/body" -w '%{http_code} %{content_type}' --max-time 20 \
-		-H "Accept: ${2:-application/json}" "http://$1") || out="000 none"
+	out=$(acurl -s -o "$work/body" -w '%{http_code} %{content_type}' --max-time 20 \
+		-H "Accept: ${2:-application/json}" "https://$1") || out="000 none"
 	code=${out%% *}
 	ctype=${out#* }
 	body=$(cat "$work/body")
@@ -77,8 +77,8 @@ if ! command -v kubectl >/dev/null; then
 	echo "discovery.sh: ok (no kubectl: kubectl checks skipped)"
 	exit 0
 fi
-k=(/usr/lib/google-cloud-sdk/bin/kubectl.1.32 --server "http://$url")
-[ -x "${k[0]}" ] || k=(kubectl --server "http://$url")
+k=(/usr/lib/google-cloud-sdk/bin/kubectl.1.32 --server "https://$url")
+[ -x "${k[0]}" ] || k=(kubectl --server "https://$url")
 out=$("${k[@]}" api-resources 2>&1) || fail "api-resources: $out"
 for row in "statefulsets +sts +apps/v1 +true +StatefulSet" "pods +po +v1 +true +Pod" \
 	"persistentvolumeclaims +pvc +v1 +true" "nodes +no +v1 +false +Node" \

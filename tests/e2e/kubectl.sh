@@ -24,7 +24,7 @@ urls=$(jq -r '.replicas[].apiAddress' "$dir/cluster.json")
 i=0
 for url in $urls; do
 	i=$((i + 1))
-	k=(kubectl --server "http://$url")
+	k=(kubectl --server "https://$url")
 	expect_out "configmap/cm$i created" "${k[@]}" create configmap "cm$i" --from-literal=a=b
 	expect_out "cm$i" "${k[@]}" get configmaps
 	expect_out '"a":"b"' "${k[@]}" get cm "cm$i" -o jsonpath='{.data}'

@@ -1,6 +1,8 @@
 # lib.sh — what the e2e scripts share: a work directory with a dev cluster in it that is always
 # stopped and removed, failure reporting with the replicas' logs, and output expectations.
 # Source it after setting `name` (for messages) and `stsctl` (the binary): it defines $work, $dir.
+# The cluster serves only TLS and wants credentials: `stsctl dev up` leaves a CA, an admin client
+# certificate (system:masters) and an admin token in $dir/pki, and a kubeconfig embedding them.
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/stsd-$name.XXXXXX")
 dir=$work/cluster
@@ -43,4 +45,15 @@ expect_err() {
 # A three-replica cluster in $dir.
 cluster_up() {
 	"$stsctl" dev up --dir "$dir" --timeout 60 >/dev/null
+	[ -f "$dir/pki/ca.crt" ] && [ -f "$dir/pki/admin.crt" ] && [ -f "$dir/kubeconfig" ] ||
+		fail "stsctl dev up made no $dir/pki/ca.crt, admin.crt or kubeconfig"
+	[ "$(jq -r .scheme "$dir/cluster.json")" = https ] || fail "cluster.json: scheme is not https"
 }
+
+# curl trusting the cluster CA, as the admin (client certificate): acurl ARGS... https://ADDR/...
+# Background uses (curl ... &) take "${admin_tls[@]}" directly, so that $! is curl's own pid.
+admin_tls=(--cacert "$dir/pki/ca.crt" --cert "$dir/pki/admin.crt" --key "$dir/pki/admin.key")
+acurl() {
+	curl "${admin_tls[@]}" "$@"
+}
+

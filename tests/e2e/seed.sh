@@ -104,7 +104,7 @@ expect_out "No resources found" kubectl get pods --field-selector spec.nodeName=
 expect_out "No resources found" kubectl get pods -n kube-system --field-selector spec.nodeName=node-a
 # An agent's watch of its node's pods (from a follower's store, through the same index).
 for url in $urls; do
-	out=$(curl -s "http://$url/api/v1/pods?watch=1&resourceVersion=0&timeoutSeconds=1&fieldSelector=spec.nodeName%3Dnode-a")
+	out=$(acurl -s "https://$url/api/v1/pods?watch=1&resourceVersion=0&timeoutSeconds=1&fieldSelector=spec.nodeName%3Dnode-a")
 	grep -q '"name":"web-1"' <<<"$out" && ! grep -q '"name":"web-0"' <<<"$out" ||
 		fail "watch of node-a's pods on $url: $out"
 done
@@ -227,23 +227,23 @@ expect_out "80" kubectl get sts web -o jsonpath='{.spec.template.spec.containers
 
 # ---- the same through every replica, then after the leader dies ---------------------------------
 for url in $urls; do
-	expect_out "web" kubectl --server "http://$url" get sts
-	expect_out "statefulset.apps/web scaled" kubectl --server "http://$url" scale sts web --replicas=3
-	expect_out "3" kubectl --server "http://$url" get sts web -o jsonpath='{.spec.replicas}'
+	expect_out "web" kubectl --server "https://$url" get sts
+	expect_out "statefulset.apps/web scaled" kubectl --server "https://$url" scale sts web --replicas=3
+	expect_out "3" kubectl --server "https://$url" get sts web -o jsonpath='{.spec.replicas}'
 done
 leader_pid=""
 for row in $(jq -r '.replicas[] | "\(.pid),\(.apiAddress)"' "$dir/cluster.json"); do
-	role=$(curl -s "http://${row#*,}/debug/raft" | jq -r '.role')
+	role=$(acurl -s "https://${row#*,}/debug/raft" | jq -r '.role')
 	[ "$role" = "leader" ] && leader_pid=${row%%,*}
 done
 [ -n "$leader_pid" ] || fail "no leader found to kill"
 kill -9 "$leader_pid"
 survivor=$(jq -r '.replicas[] | select(.pid != '"$leader_pid"') | .apiAddress' "$dir/cluster.json" | head -n 1)
 deadline=$((SECONDS + 30))
-until kubectl --server "http://$survivor" scale sts web --replicas=4 >/dev/null 2>&1; do
+until kubectl --server "https://$survivor" scale sts web --replicas=4 >/dev/null 2>&1; do
 	[ $SECONDS -lt $deadline ] || fail "no write through $survivor within 30 s of the leader's kill"
 	sleep 0.2
 done
-expect_out "4" kubectl --server "http://$survivor" get sts web -o jsonpath='{.spec.replicas}'
-expect_out "web" kubectl --server "http://$survivor" get sts
+expect_out "4" kubectl --server "https://$survivor" get sts web -o jsonpath='{.spec.replicas}'
+expect_out "web" kubectl --server "https://$survivor" get sts
 echo "seed.sh: ok"

@@ -26,13 +26,14 @@ stop_watches() {
 	done
 	watch_pids=()
 }
-trap 'rc=$?; stop_watches; (exit $rc); e2e_finish' EXIT
+# set +e: under set -e the (exit $rc) that hands e2e_finish the status would end the trap itself.
+trap 'rc=$?; set +e; stop_watches; (exit $rc); e2e_finish' EXIT
 
 # watch_bg NAME URL [CURL ARGS...]: stream URL's events into $work/NAME.out.
 watch_bg() {
 	local n=$1 url=$2
 	shift 2
-	curl -sN --max-time 120 "$@" "http://$url" >"$work/$n.out" 2>"$work/$n.err" &
+	curl "${admin_tls[@]}" -sN --max-time 120 "$@" "https://$url" >"$work/$n.out" 2>"$work/$n.err" &
 	watch_pids+=($!)
 }
 
@@ -59,7 +60,7 @@ await_events() {
 await_gauge() {
 	local end=$((SECONDS + 20)) got
 	while :; do
-		got=$(curl -s "http://$1/metrics" | awk '$1 == "stsd_api_watches" {print $2}')
+		got=$(acurl -s "https://$1/metrics" | awk '$1 == "stsd_api_watches" {print $2}')
 		[ "$got" = "$2" ] && return 0
 		[ $SECONDS -lt $end ] || fail "stsd_api_watches on $1: expected $2, got '$got'"
 		sleep 0.1
@@ -70,7 +71,7 @@ await_gauge() {
 send() {
 	local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" --max-time 20)
 	[ -n "${3-}" ] && args+=(-H "Content-Type: application/json" --data-binary "$3")
-	code=$(curl "${args[@]}" "http://$2") || code=000
+	code=$(acurl "${args[@]}" "https://$2") || code=000
 	body=$(cat "$work/body")
 }
 
@@ -92,7 +93,7 @@ cm_put() {
 export STSD_WATCH_BOOKMARK_MS=300 # read by stsd only when built with test hooks
 cluster_up
 mapfile -t urls < <(jq -r '.replicas[].apiAddress' "$dir/cluster.json")
-leader_id=$(curl -s "http://${urls[0]}/debug/raft" | jq -r .leaderId)
+leader_id=$(acurl -s "https://${urls[0]}/debug/raft" | jq -r .leaderId)
 leader=${urls[$((leader_id - 1))]}
 follower=${urls[$((leader_id % 3))]}
 cms=api/v1/namespaces/default/configmaps
@@ -143,23 +144,23 @@ stop_watches
 
 # ---- timeoutSeconds ends the stream cleanly ----
 start=$SECONDS
-curl -sN --max-time 20 -o "$work/timeout.out" -w '%{http_code}' \
-	"http://$follower/$cms?watch=true&timeoutSeconds=1" >"$work/timeout.code" ||
+acurl -sN --max-time 20 -o "$work/timeout.out" -w '%{http_code}' \
+	"https://$follower/$cms?watch=true&timeoutSeconds=1" >"$work/timeout.code" ||
 	fail "timeoutSeconds: curl failed (the stream did not end cleanly)"
 [ "$(cat "$work/timeout.code")" = 200 ] || fail "timeoutSeconds: status $(cat "$work/timeout.code")"
 [ $((SECONDS - start)) -lt 10 ] || fail "timeoutSeconds=1 took $((SECONDS - start)) s"
 
 # ---- Bookmarks (every STSD_WATCH_BOOKMARK_MS in builds with test hooks) ----
 if [ "$hooks" = ON ]; then
-	curl -sN --max-time 20 -o "$work/bm.out" \
-		"http://$follower/$cms?watch=true&allowWatchBookmarks=true&timeoutSeconds=2" ||
+	acurl -sN --max-time 20 -o "$work/bm.out" \
+		"https://$follower/$cms?watch=true&allowWatchBookmarks=true&timeoutSeconds=2" ||
 		fail "bookmarks: curl failed"
 	grep -q '"type":"BOOKMARK"' "$work/bm.out" || fail "no BOOKMARK in $(cat "$work/bm.out")"
 	bm=$(grep -m1 BOOKMARK "$work/bm.out")
 	[ "$(jq -r .object.kind <<<"$bm")" = ConfigMap ] || fail "bookmark kind: $bm"
 	[[ "$(jq -r .object.metadata.resourceVersion <<<"$bm")" =~ ^[0-9]+$ ]] || fail "bookmark rv: $bm"
 	# Without allowWatchBookmarks: none.
-	curl -sN --max-time 20 -o "$work/nobm.out" "http://$follower/$cms?watch=true&timeoutSeconds=1" || true
+	acurl -sN --max-time 20 -o "$work/nobm.out" "https://$follower/$cms?watch=true&timeoutSeconds=1" || true
 	! grep -q BOOKMARK "$work/nobm.out" || fail "bookmark without allowWatchBookmarks"
 fi
 
