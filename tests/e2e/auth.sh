@@ -229,6 +229,19 @@ for who in node-a admin "token:$admin_token"; do
 done
 expect admin GET "$leader" /api/v1/namespaces/default/configmaps/spoofed 404
 
+# ---- Impersonation (kubectl --as): admins only, then authorized as the named user ----
+for u in "$leader" "$follower"; do
+	as_node_a=(-H "Impersonate-User: system:node:node-a" -H "Impersonate-Group: system:nodes")
+	expect admin GET "$u" /api/v1/namespaces/default/pods/pod-a 200 "" "${as_node_a[@]}"
+	expect admin GET "$u" /api/v1/namespaces/default/pods/pod-b 403 "" "${as_node_a[@]}"
+	grep -qF 'User \"system:node:node-a\"' <<<"$body" || fail "impersonated 403 names: $body"
+	expect node-a GET "$u" /api/v1/namespaces 403 "" -H "Impersonate-User: admin"
+done
+out=$(kubectl --server "https://$follower" get pods --as system:node:node-a \
+	--as-group system:nodes 2>&1) && fail "kubectl --as a node listed every pod: $out"
+grep -qF "can only list pods with fieldSelector spec.nodeName=node-a" <<<"$out" ||
+	fail "kubectl --as: $out"
+
 # ---- Plain HTTP to the TLS port: no answer that serves it ----
 code=$(curl -s -o "$work/body" -w '%{http_code}' --max-time 10 "http://$follower/api/v1/namespaces") ||
 	code=000
