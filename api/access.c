@@ -26,6 +26,8 @@
 #define REMOTE_UID   "X-Stsd-Remote-Uid"
 #define REMOTE_GROUP "X-Stsd-Remote-Group"
 
+#define NO_CREDENTIALS "no credentials (a bearer token or a client certificate)"
+
 /* A connection's client certificate, checked once (its trust generation says against which CA
  * bundle: a reload checks it again). */
 struct conn_ident {
@@ -41,8 +43,9 @@ struct api_access {
 	unsigned trust_gen;
 	char *token_file, *ca_file;
 	bool insecure;
-	char peer_auth[600]; /* "Authorization: Bearer ..." for a replica's calls (insecure), or ""
-	                      */
+	char peer_auth[API_FWD_LINE]; /* "Authorization: Bearer ..." for a replica's calls
+	                               * (insecure), or ""
+	                               */
 };
 
 /* ---- Setting up --------------------------------------------------------------------------- */
@@ -52,8 +55,13 @@ static void find_peer_token(struct api_access *a)
 	const char *t = a->tokens ? auth_tokens_find_group(a->tokens, AUTH_REPLICAS_GROUP) : NULL;
 
 	a->peer_auth[0] = '\0';
-	if (a->insecure && t)
-		snprintf(a->peer_auth, sizeof a->peer_auth, "Authorization: Bearer %s", t);
+	if (!a->insecure || !t)
+		return;
+	if ((size_t)snprintf(a->peer_auth, sizeof a->peer_auth, "Authorization: Bearer %s", t) >=
+	    sizeof a->peer_auth) {
+		a->peer_auth[0] = '\0';
+		log_warn("api", "event=peer_token_too_long max=%zu", sizeof a->peer_auth - 23);
+	}
 }
 
 static int load(struct api_access *a, struct auth_tokens **tokens, struct auth_trust **trust,
@@ -159,15 +167,17 @@ enum authn {
 	AUTHN_REJECTED, /* credentials presented, none valid: why says which */
 };
 
-/* The client certificate of r's connection into *out, verified at most once per connection and
- * CA bundle (the verdict is kept with the connection). */
+/* The client certificate of r's connection into *out, verified once per connection and CA
+ * bundle (the verdict is kept with the connection) and again once the certificate has expired. */
 static void cert_ident(struct api_access *a, struct api_req *r, struct conn_ident *out)
 {
 	struct conn_ident *kept = api_req_get_conn_data(r);
+	int64_t now = (int64_t)time(NULL);
 	struct auth_der chain[8];
 	size_t n = 0;
 
-	if (kept && kept->trust_gen == a->trust_gen) {
+	if (kept && kept->trust_gen == a->trust_gen &&
+	    !(kept->ok && kept->user.expires && now > kept->user.expires)) {
 		*out = *kept;
 		return;
 	}
@@ -180,8 +190,8 @@ static void cert_ident(struct api_access *a, struct api_req *r, struct conn_iden
 	if (n > 0 && a->trust == NULL)
 		snprintf(out->why, sizeof out->why, "client certificates are not accepted here");
 	else if (n > 0)
-		out->ok = auth_cert_identify(a->trust, chain, n, (int64_t)time(NULL), &out->user,
-		                             out->why, sizeof out->why) == STSD_OK;
+		out->ok = auth_cert_identify(a->trust, chain, n, now, &out->user, out->why,
+		                             sizeof out->why) == STSD_OK;
 	if (kept == NULL && (kept = malloc(sizeof *kept)) != NULL) {
 		*kept = *out;
 		api_req_set_conn_data(r, kept); /* frees it when it cannot be kept */
@@ -190,31 +200,38 @@ static void cert_ident(struct api_access *a, struct api_req *r, struct conn_iden
 	}
 }
 
+/* Any credential that is presented but wrong refuses the request, even beside a good one (an
+ * operator who sends a token expects it to count). With a good certificate and a good token, the
+ * certificate is who asks: kube-apiserver's union authenticator tries x509 first. */
 static enum authn authenticate(struct api_access *a, struct api_req *r, struct auth_user *u,
                                char *why, size_t whylen)
 {
 	const char *h = api_req_header(r, "Authorization");
 	struct conn_ident ci;
-	bool token_bad = false;
+	bool token_ok = false;
 
-	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
-		const char *t = h + 7 + strspn(h + 7, " ");
-		if (a->tokens && auth_tokens_lookup(a->tokens, t, u))
-			return AUTHN_TOKEN;
-		token_bad = true;
-		snprintf(why, whylen, "invalid bearer token");
-	} else if (h) {
-		token_bad = true;
-		snprintf(why, whylen, "unsupported Authorization scheme");
-	}
 	cert_ident(a, r, &ci);
+	if (ci.has_cert && !ci.ok) {
+		snprintf(why, whylen, "client certificate: %s", ci.why);
+		return AUTHN_REJECTED;
+	}
+	if (h && strncasecmp(h, "Bearer ", 7) != 0) {
+		snprintf(why, whylen,
+		         "unsupported Authorization scheme (stsd takes Bearer tokens)");
+		return AUTHN_REJECTED;
+	}
+	if (h) {
+		const char *t = h + 7 + strspn(h + 7, " ");
+		if (!a->tokens || !(token_ok = auth_tokens_lookup(a->tokens, t, u))) {
+			snprintf(why, whylen, "invalid bearer token");
+			return AUTHN_REJECTED;
+		}
+	}
 	if (ci.ok) {
 		*u = ci.user;
 		return AUTHN_CERT;
 	}
-	if (ci.has_cert && !token_bad)
-		snprintf(why, whylen, "client certificate: %s", ci.why);
-	return token_bad || ci.has_cert ? AUTHN_REJECTED : AUTHN_NONE;
+	return token_ok ? AUTHN_TOKEN : AUTHN_NONE;
 }
 
 /* Headers that name another user: a replica's (X-Stsd-Remote-*) or Kubernetes' impersonation
@@ -235,7 +252,7 @@ static void other_group(void *ud, const char *name, const char *value)
 {
 	struct other_groups *g = ud;
 
-	if (strcasecmp(name, g->header) == 0 && *value)
+	if (strcasecmp(name, g->header) == 0 && auth_name_ok(value))
 		auth_user_add_group(g->u, value);
 }
 
@@ -245,7 +262,7 @@ static bool other_user(struct api_req *r, const struct other_user_headers *hs, s
 	const char *name = api_req_header(r, hs->user), *uid = api_req_header(r, hs->uid);
 	struct other_groups g = {u, hs->group};
 
-	if (name == NULL || !*name || strlen(name) >= sizeof u->name)
+	if (!auth_name_ok(name) || strlen(name) >= sizeof u->name)
 		return false;
 	memset(u, 0, sizeof *u);
 	snprintf(u->name, sizeof u->name, "%s", name);
@@ -258,6 +275,14 @@ static bool other_user(struct api_req *r, const struct other_user_headers *hs, s
 static void refuse(struct api_server *s, struct api_req *r, const struct route *rt,
                    const char *why);
 
+/* Sets *ud when r has an impersonation header stsd does not support (extra fields). */
+static void impersonate_extra(void *ud, const char *name, const char *value)
+{
+	(void)value;
+	if (strncasecmp(name, "Impersonate-Extra-", 18) == 0)
+		*(bool *)ud = true;
+}
+
 /* Impersonation (kubectl --as=system:node:a --as-group=system:nodes): admins only, as
  * Kubernetes' "impersonate" verb is granted to system:masters alone by default. Anything else
  * that sends the headers is refused rather than served as itself: a client that asked for fewer
@@ -266,17 +291,27 @@ static bool impersonate(struct api_server *s, struct api_req *r, const struct ro
                         struct auth_user *u)
 {
 	char why[AUTH_NAME_MAX + 128];
+	bool user = api_req_header(r, impersonate_headers.user) != NULL, extra = false;
+	bool other = api_req_header(r, impersonate_headers.group) != NULL ||
+	             api_req_header(r, impersonate_headers.uid) != NULL;
 
-	if (api_req_header(r, impersonate_headers.user) == NULL &&
-	    api_req_header(r, impersonate_headers.group) == NULL)
+	api_req_foreach_header(r, impersonate_extra, &extra);
+	if (!user && !other && !extra)
 		return true;
+	if (extra || !user) {
+		api_fail(
+		    r, API_BAD_REQUEST, NULL,
+		    "impersonation: Impersonate-Group and Impersonate-Uid need Impersonate-User; "
+		    "Impersonate-Extra-* is not supported");
+		return false;
+	}
 	if (!auth_user_in(u, AUTH_ADMIN_GROUP)) {
 		snprintf(why, sizeof why, "User \"%s\" cannot impersonate other users", u->name);
 		refuse(s, r, rt, why);
 		return false;
 	}
 	if (!other_user(r, &impersonate_headers, u)) {
-		api_fail(r, API_BAD_REQUEST, NULL, "Impersonate-Group needs an Impersonate-User");
+		api_fail(r, API_BAD_REQUEST, NULL, "impersonation: a bad Impersonate-User");
 		return false;
 	}
 	return true;
@@ -336,6 +371,8 @@ static void describe(struct api_req *r, const struct route *rt, const struct aut
 	for (i = 0; m[i] && i < 15; i++)
 		lower[i] = (char)(m[i] >= 'A' && m[i] <= 'Z' ? m[i] + 32 : m[i]);
 	lower[i] = '\0';
+	if (strcmp(lower, "head") == 0)
+		strcpy(lower, "get"); /* as Kubernetes: HEAD is authorized as get */
 	memset(q, 0, sizeof *q);
 	q->path = api_req_path(r);
 	q->verb = lower;
@@ -399,6 +436,34 @@ static void unauthorized(struct api_server *s, struct api_req *r, const char *wh
 	api_fail(r, API_UNAUTHORIZED, NULL, "Unauthorized: %s", why);
 }
 
+/* Before the body: nobody without credentials gets the server to buffer a body (up to 3 MiB a
+ * connection). Authorization waits for the body (a node's create is judged by the name in it),
+ * so an authenticated client can still send one; that is the price of rules about bodies. */
+unsigned api_access_gate(void *ud, struct api_req *r, char **json)
+{
+	struct api_server *s = ud;
+	struct auth_user *u = malloc(sizeof *u);
+	char why[512] = "";
+	struct route rt;
+	enum authn how;
+
+	if (u == NULL || s->stopping)
+		return (free(u), 0); /* decided again at dispatch */
+	api_route(api_req_path(r), &rt);
+	how = authenticate(s->access, r, u, why, sizeof why);
+	free(u);
+	if (how == AUTHN_REJECTED || (how == AUTHN_NONE && !anonymous_route(&rt))) {
+		if (how == AUTHN_NONE)
+			snprintf(why, sizeof why, "%s", NO_CREDENTIALS);
+		s->stats.unauthorized++;
+		log_info("api", "event=unauthorized method=%s path=%s why=\"%s\" when=headers",
+		         api_req_method(r), api_req_path(r), why);
+		*json = api_status_text(API_UNAUTHORIZED, "Unauthorized: %s", why);
+		return 401;
+	}
+	return 0;
+}
+
 enum api_access_result api_access_check(struct api_server *s, struct api_req *r,
                                         const struct route *rt, bool would_forward,
                                         struct auth_user *u)
@@ -418,7 +483,7 @@ enum api_access_result api_access_check(struct api_server *s, struct api_req *r,
 			snprintf(u->name, sizeof u->name, "system:anonymous");
 			return ACCESS_OK;
 		}
-		unauthorized(s, r, "no credentials (a bearer token or a client certificate)");
+		unauthorized(s, r, NO_CREDENTIALS);
 		return ACCESS_ANSWERED;
 	}
 	if (api_req_header(r, REMOTE_USER)) {
@@ -446,6 +511,17 @@ enum api_access_result api_access_check(struct api_server *s, struct api_req *r,
 	return ACCESS_ANSWERED;
 }
 
+bool api_access_recheck(struct api_call *c)
+{
+	char why[512] = "";
+
+	if (c->req == NULL || c->user.name[0] == '\0' ||
+	    authorize(c->s, c->req, &c->rt, &c->user, why, sizeof why) == AUTHZ_ALLOW)
+		return true;
+	refuse(c->s, c->req, &c->rt, why);
+	return false;
+}
+
 /* ---- Forwarding --------------------------------------------------------------------------- */
 
 /* The user travels in our own headers: the client's credentials and any header naming a user
@@ -458,18 +534,18 @@ bool api_access_forward_skips(const char *header)
 }
 
 size_t api_access_forward_lines(const struct api_server *s, const struct auth_user *u,
-                                char (*store)[512], size_t max)
+                                char (*store)[API_FWD_LINE], size_t max)
 {
 	size_t n = 0;
 
 	if (u && u->name[0] && n < max)
-		snprintf(store[n++], 512, "%s: %s", REMOTE_USER, u->name);
+		snprintf(store[n++], API_FWD_LINE, "%s: %s", REMOTE_USER, u->name);
 	if (u && u->uid[0] && n < max)
-		snprintf(store[n++], 512, "%s: %s", REMOTE_UID, u->uid);
+		snprintf(store[n++], API_FWD_LINE, "%s: %s", REMOTE_UID, u->uid);
 	for (unsigned i = 0; u && i < u->n_groups && n < max; i++)
 		if (strcmp(u->groups[i], AUTH_AUTHENTICATED_GROUP) != 0)
-			snprintf(store[n++], 512, "%s: %s", REMOTE_GROUP, u->groups[i]);
+			snprintf(store[n++], API_FWD_LINE, "%s: %s", REMOTE_GROUP, u->groups[i]);
 	if (api_access_peer_auth(s) && n < max)
-		snprintf(store[n++], 512, "%s", api_access_peer_auth(s));
+		snprintf(store[n++], API_FWD_LINE, "%s", api_access_peer_auth(s));
 	return n;
 }

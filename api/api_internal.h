@@ -238,17 +238,25 @@ int api_access_reload(struct api_server *s, char *err, size_t errlen);
 void api_access_free(struct api_server *s);
 /* The conn_free of the HTTP server: what access.c keeps per connection. */
 void api_access_conn_free(void *p);
+/* The HTTP server's gate (api_http_gate_cb, ud the server): 401 before the body is read when r
+ * brings no usable credentials for a path that needs them. */
+unsigned api_access_gate(void *ud, struct api_req *r, char **json);
 /* Authenticate and authorize r (routed as rt); would_forward: this replica would forward r to
  * the leader. */
 enum api_access_result api_access_check(struct api_server *s, struct api_req *r,
                                         const struct route *rt, bool would_forward,
                                         struct auth_user *u);
+/* Authorize c's user again (a retry after a conflict runs on newer objects, which rules about
+ * stored objects may judge differently); answers 403 and returns false when refused. Calls
+ * without a user (the server's own) pass. */
+bool api_access_recheck(struct api_call *c);
 /* Whether a client's header must not travel with a forward (its credentials, identity headers). */
 bool api_access_forward_skips(const char *header);
 /* Header lines ("Name: value", into store) naming u for the leader, and this replica's own
  * credentials when they are a token; returns how many (at most max). */
+#define API_FWD_LINE 1024
 size_t api_access_forward_lines(const struct api_server *s, const struct auth_user *u,
-                                char (*store)[512], size_t max);
+                                char (*store)[API_FWD_LINE], size_t max);
 /* "Authorization: Bearer ..." for this replica's own calls, or NULL (it uses its certificate). */
 const char *api_access_peer_auth(const struct api_server *s);
 
@@ -283,6 +291,10 @@ enum api_reason {
  * Retry-After: 1. */
 void api_fail(struct api_req *r, enum api_reason reason, json_t *details, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The text of such a Status (malloc'd; NULL on out of memory), for answers made outside a
+ * handler (the HTTP gate). */
+char *api_status_text(enum api_reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* details {name, group, kind} for a resource. */
 json_t *api_details(const struct api_resource *res, const char *name);
 /* Answer a JSON value (stolen) with status. */

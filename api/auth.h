@@ -40,7 +40,14 @@ struct auth_user {
 	char uid[AUTH_NAME_MAX];
 	char groups[AUTH_MAX_GROUPS][AUTH_NAME_MAX];
 	unsigned n_groups;
+	int64_t expires; /* a certificate's notAfter (Unix seconds); 0 when none applies */
 };
+
+/* Whether s may name a user or a group: not empty, no control character, no backslash (GnuTLS
+ * escapes special characters of a subject with one), no blank at either end (header values lose
+ * them on the way through a forward). Names that fail are refused where they come in (token file,
+ * certificate), so that every name survives being forwarded unchanged. */
+bool auth_name_ok(const char *s);
 
 /* Whether u is in group g. */
 bool auth_user_in(const struct auth_user *u, const char *group);

@@ -17,6 +17,18 @@
 
 /* ---- Users ----------------------------------------------------------------------------------- */
 
+bool auth_name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || s[0] == ' ' || s[n - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\')
+			return false;
+	return true;
+}
+
 bool auth_user_in(const struct auth_user *u, const char *group)
 {
 	unsigned i;
@@ -206,6 +218,8 @@ static const char *parse_groups(struct auth_user *u, const char *s)
 			continue;
 		if (!set_field(g, b, n))
 			return "group name too long";
+		if (!auth_name_ok(g))
+			return "group name with a control character, a backslash or blanks at an end";
 		/* one slot stays free for system:authenticated */
 		if (u->n_groups >= AUTH_MAX_GROUPS - 1 && !auth_user_in(u, g))
 			return "too many groups";
@@ -240,6 +254,8 @@ static const char *tokens_add(struct auth_tokens *t, const struct csv_line *l)
 	memset(e, 0, sizeof *e);
 	if (!set_field(e->user.name, l->field[1], l->len[1]))
 		return "user name too long";
+	if (!auth_name_ok(e->user.name))
+		return "user name with a control character, a backslash or blanks at an end";
 	if (!set_field(e->user.uid, l->field[2], l->len[2]))
 		return "uid too long";
 	if (l->n >= 4) {
@@ -502,9 +518,11 @@ static int identify_subject(gnutls_x509_crt_t crt, struct auth_user *u, char *wh
 	int rc;
 
 	memset(u, 0, sizeof *u);
-	if (dn_value(crt, GNUTLS_OID_X520_COMMON_NAME, 0, u->name) != 0 || u->name[0] == '\0')
-		return stsd_errf(why, whylen, STSD_INVALID,
-		                 "certificate subject has no usable common name");
+	if (dn_value(crt, GNUTLS_OID_X520_COMMON_NAME, 0, u->name) != 0 || !auth_name_ok(u->name))
+		return stsd_errf(
+		    why, whylen, STSD_INVALID,
+		    "certificate subject has no usable common name (names with control "
+		    "characters, backslashes or blanks at an end are refused)");
 	for (i = 0;; i++) {
 		rc = dn_value(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, i, buf);
 		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
@@ -514,6 +532,12 @@ static int identify_subject(gnutls_x509_crt_t crt, struct auth_user *u, char *wh
 			                 "certificate subject has an unusable organization");
 		if (buf[0] == '\0')
 			continue;
+		if (!auth_name_ok(buf))
+			return stsd_errf(
+			    why, whylen, STSD_INVALID,
+			    "certificate subject has an unusable organization (names with "
+			    "control characters, backslashes or blanks at an end are "
+			    "refused)");
 		if (u->n_groups >= AUTH_MAX_GROUPS - 1 && !auth_user_in(u, buf))
 			return stsd_errf(why, whylen, STSD_INVALID,
 			                 "certificate subject has too many organizations");
@@ -575,6 +599,10 @@ int auth_cert_identify(const struct auth_trust *t, const struct auth_der *chain,
 		rc = check_times(crts[0], now, why, whylen);
 	if (rc == STSD_OK)
 		rc = identify_subject(crts[0], u, why, whylen);
+	if (rc == STSD_OK) {
+		time_t na = gnutls_x509_crt_get_expiration_time(crts[0]);
+		u->expires = na == (time_t)-1 ? 0 : (int64_t)na; /* -1: no expiry (99991231...) */
+	}
 	while (made > 0)
 		gnutls_x509_crt_deinit(crts[--made]);
 	return rc == STSD_NOMEM ? STSD_NOMEM : (rc == STSD_OK ? STSD_OK : STSD_INVALID);

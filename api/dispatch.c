@@ -125,12 +125,17 @@ static void forwarded_cb(void *ud, const struct api_fwd_response *resp)
 	api_call_free(c);
 }
 
+/* A forward carries at most this many header lines of at most FWD_LINE bytes; a request with more
+ * is refused rather than forwarded without some (MHD's 32 KiB per connection bounds them anyway).
+ */
 #define FWD_MAX_HEADERS 64
+#define FWD_LINE        API_FWD_LINE
 
 struct fwd_headers {
 	const char *lines[FWD_MAX_HEADERS];
-	char store[FWD_MAX_HEADERS][512];
+	char store[FWD_MAX_HEADERS][FWD_LINE];
 	size_t n;
+	bool overflow;
 };
 
 static void add_header(void *ud, const char *name, const char *value)
@@ -145,8 +150,11 @@ static void add_header(void *ud, const char *name, const char *value)
 			return;
 	if (api_access_forward_skips(name))
 		return; /* the user travels in our own headers, with our credentials */
-	if (h->n + AUTH_MAX_GROUPS + 4 >= FWD_MAX_HEADERS)
-		return; /* room for ours */
+	if (h->n + AUTH_MAX_GROUPS + 4 >= FWD_MAX_HEADERS || /* room for ours */
+	    strlen(name) + 2 + strlen(value) >= sizeof h->store[0]) {
+		h->overflow = true;
+		return;
+	}
 	snprintf(h->store[h->n], sizeof h->store[0], "%s: %s", name, value);
 	h->lines[h->n] = h->store[h->n];
 	h->n++;
@@ -228,6 +236,16 @@ void api_forward(struct api_call *c)
 		return;
 	}
 	api_req_foreach_header(c->req, add_header, &h);
+	if (h.overflow) {
+		api_buf_free(&url);
+		api_fail(
+		    c->req, API_BAD_REQUEST, NULL,
+		    "too many or too long request headers to forward to the leader (at most %d "
+		    "lines of %d bytes)",
+		    FWD_MAX_HEADERS - AUTH_MAX_GROUPS - 4, FWD_LINE - 1);
+		api_call_free(c);
+		return;
+	}
 	for (size_t i = 0, k = api_access_forward_lines(s, &c->user, h.store + h.n,
 	                                                FWD_MAX_HEADERS - 1 - h.n);
 	     i < k; i++, h.n++)

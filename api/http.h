@@ -38,6 +38,15 @@ struct api_http_tls {
 	                             * verifying them is the handler's job, see api_req_peer_cert) */
 };
 
+struct api_req;
+
+/* Called once a request's headers are complete, before any of its body is read: 0 lets it in;
+ * otherwise the request is answered with that status and *json (malloc'd, freed by the server;
+ * may stay NULL for an empty body) and its body is discarded unread. The request functions that
+ * read headers, path, query, peer certificates and connection data work here; the body does not
+ * exist yet. */
+typedef unsigned (*api_http_gate_cb)(void *ud, struct api_req *r, char **json);
+
 /* Frees what a handler attached to a connection (api_req_set_conn_data) when it closes. */
 typedef void (*api_conn_free_cb)(void *conn_data);
 
@@ -52,6 +61,7 @@ struct api_http_options {
 	size_t max_stream_queue; /* api_stream_write fails with STSD_BUSY beyond this */
 	const struct api_http_tls *tls; /* NULL: plain HTTP */
 	api_conn_free_cb conn_free;     /* may be NULL when no connection data is attached */
+	api_http_gate_cb gate;          /* may be NULL: every request is let in */
 };
 
 struct api_http;

@@ -256,6 +256,19 @@ static void req_reject(struct api_req *r, const char *why)
 	r->resp = make_413(r->h->opt.max_body);
 }
 
+/* The gate refused r before its body: answer status with json (may be NULL), discard the body. */
+static void req_refuse(struct api_req *r, unsigned status, const char *json)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+	    json ? strlen(json) : 0, (void *)(json ? json : ""), MHD_RESPMEM_MUST_COPY);
+
+	if (resp && json)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	req_set_state(r, REQ_REJECTED);
+	r->status = status;
+	r->resp = resp;
+}
+
 /* Queue the answer if there is one, else wait suspended for it. */
 static enum MHD_Result req_queue(struct api_req *r)
 {
@@ -288,6 +301,16 @@ static enum MHD_Result req_begin(struct api_http *h, struct MHD_Connection *c, c
 	if (cl && strtoull(cl, NULL, 10) > h->opt.max_body) {
 		req_reject(r, "content_length");
 		return req_queue(r);
+	}
+	if (h->opt.gate) {
+		char *json = NULL;
+		unsigned status = h->opt.gate(h->ud, r, &json);
+
+		if (status) {
+			req_refuse(r, status, json);
+			free(json);
+			return req_queue(r);
+		}
 	}
 	return MHD_YES;
 }

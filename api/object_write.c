@@ -265,7 +265,11 @@ bool api_obj_retry(struct api_call *c, const struct cons_result *res)
 		again->retry = c->retry;
 		again->attempt = c->attempt + 1;
 		again->part = c->part;
-		again->retry(again);
+		again->user = c->user; /* a retry that must be forwarded still names its user */
+		if (api_access_recheck(again))
+			again->retry(again);
+		else
+			api_call_free(again);
 	}
 	c->req = NULL;
 	return true;

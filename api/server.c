@@ -83,16 +83,22 @@ static int check_security(const struct api_options *o, char *err, size_t errlen)
 	if (tls && o->insecure_http)
 		return stsd_errf(err, errlen, STSD_INVALID,
 		                 "api: --insecure-http and a TLS certificate: choose one");
+	if (tls && !(o->client_ca_file && *o->client_ca_file))
+		return stsd_errf(
+		    err, errlen, STSD_INVALID,
+		    "api: TLS needs --client-ca-file too: replicas authenticate to each "
+		    "other with certificates of that CA, and verify each other with it");
 	if (!tls && !o->insecure_http)
 		return stsd_errf(err, errlen, STSD_INVALID,
 		                 "api: refusing to serve without TLS: give --tls-cert-file and "
 		                 "--tls-private-key-file (or, for debugging on loopback only, "
 		                 "--insecure-http)");
 	if (!tls && !loopback(o->address))
-		return stsd_errf(err, errlen, STSD_INVALID,
-		                 "api: --insecure-http serves only a loopback address (127.x.x.x or "
-		                 "localhost), not %s",
-		                 o->address ? o->address : "(none)");
+		return stsd_errf(
+		    err, errlen, STSD_INVALID,
+		    "api: --insecure-http serves only a loopback address (127.x.x.x or "
+		    "localhost), not %s",
+		    o->address ? o->address : "(none)");
 	return STSD_OK;
 }
 
@@ -106,7 +112,8 @@ static int start_listeners(struct api_server *s, const struct api_options *o, ch
 	struct api_http_options ho = {.address = o->address,
 	                              .max_body = o->max_body,
 	                              .tls = o->insecure_http ? NULL : &tls,
-	                              .conn_free = api_access_conn_free};
+	                              .conn_free = api_access_conn_free,
+	                              .gate = api_access_gate};
 	struct api_fwd_options fo = {.ca_file = o->client_ca_file,
 	                             .cert_file = o->insecure_http ? NULL : o->tls_cert_file,
 	                             .key_file = o->insecure_http ? NULL : o->tls_key_file};

@@ -43,6 +43,35 @@ void api_reply_text(struct api_req *r, unsigned status, const char *text)
 	api_respond(r, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
+/* A failure Status with msg. */
+static json_t *failure(enum api_reason reason, const char *msg)
+{
+	const struct reason_row *row = &reasons[reason];
+	json_t *st =
+	    json_pack("{s:s,s:s,s:{},s:s,s:s,s:i}", "kind", "Status", "apiVersion", "v1",
+	              "metadata", "status", "Failure", "message", msg, "code", (int)row->code);
+
+	/* Kubernetes leaves the reason out of a 500 ("StatusReasonUnknown"). */
+	if (st && reason != API_INTERNAL)
+		json_object_set_new(st, "reason", json_string(row->text));
+	return st;
+}
+
+char *api_status_text(enum api_reason reason, const char *fmt, ...)
+{
+	char msg[1024], *text;
+	va_list ap;
+	json_t *st;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	st = failure(reason, msg);
+	text = st ? json_dumps(st, JSON_COMPACT) : NULL;
+	json_decref(st);
+	return text;
+}
+
 void api_fail(struct api_req *r, enum api_reason reason, json_t *details, const char *fmt, ...)
 {
 	const struct reason_row *row = &reasons[reason];
@@ -53,11 +82,7 @@ void api_fail(struct api_req *r, enum api_reason reason, json_t *details, const 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	st = json_pack("{s:s,s:s,s:{},s:s,s:s,s:i}", "kind", "Status", "apiVersion", "v1",
-	               "metadata", "status", "Failure", "message", msg, "code", (int)row->code);
-	/* Kubernetes leaves the reason out of a 500 ("StatusReasonUnknown"). */
-	if (st && reason != API_INTERNAL)
-		json_object_set_new(st, "reason", json_string(row->text));
+	st = failure(reason, msg);
 	if (st && details)
 		json_object_set(st, "details", details);
 	json_decref(details);

@@ -208,6 +208,22 @@ static void user_groups(void **state)
 	assert_false(auth_user_in(NULL, "a"));
 }
 
+static void names_must_survive_forwarding(void **state)
+{
+	(void)state;
+	assert_true(auth_name_ok("system:node:a"));
+	assert_true(auth_name_ok("a b"));
+	assert_false(auth_name_ok(""));
+	assert_false(auth_name_ok(NULL));
+	assert_false(auth_name_ok(" system:masters"));
+	assert_false(auth_name_ok("admin "));
+	assert_false(auth_name_ok("a\\,b")); /* GnuTLS's escape of a comma */
+	assert_false(auth_name_ok("a\rb"));
+	assert_false(auth_name_ok("a\x7f"));
+	load_text("t1,\"admin \",u\n", STSD_INVALID, "line 1: user name");
+	load_text("t1,admin,u,\"ok, \\bad\"\n", STSD_INVALID, "line 1: group name");
+}
+
 /* ---- Certificates made here ------------------------------------------------------------------ */
 
 struct cert {
@@ -383,6 +399,7 @@ static void cert_good_client_identified(void **state)
 	assert_true(auth_user_in(&u, "system:masters"));
 	assert_true(auth_user_in(&u, "dev"));
 	assert_true(auth_user_in(&u, AUTH_AUTHENTICATED_GROUP));
+	assert_int_equal(u.expires, (int64_t)(p->now + DAY)); /* kept to end a cached verdict */
 	free_cert(&c);
 
 	/* no extKeyUsage at all is any usage */
@@ -526,6 +543,7 @@ int main(void)
 	    cmocka_unit_test(token_file_unreadable),
 	    cmocka_unit_test(token_file_many_lines),
 	    cmocka_unit_test(user_groups),
+	    cmocka_unit_test(names_must_survive_forwarding),
 	    cmocka_unit_test(trust_load_errors),
 	    cmocka_unit_test_setup_teardown(cert_good_client_identified, pki_setup, pki_teardown),
 	    cmocka_unit_test_setup_teardown(cert_through_intermediate, pki_setup, pki_teardown),

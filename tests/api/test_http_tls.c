@@ -107,11 +107,22 @@ static void handler(void *ud, struct api_req *r)
 	api_respond(r, 200, "text/plain", body, strlen(body));
 }
 
+/* Refuses /deny before its body (401 with a JSON body); lets everything else in. */
+static unsigned gate(void *ud, struct api_req *r, char **json)
+{
+	(void)ud;
+	if (strcmp(api_req_path(r), "/deny") != 0)
+		return 0;
+	*json = strdup("{\"denied\":true}");
+	return 401;
+}
+
 static int setup(void **state)
 {
 	struct tls_env *e = calloc(1, sizeof *e);
 	struct api_http_tls tls;
-	struct api_http_options o = {.address = "127.0.0.1:0", .tls = &tls, .conn_free = conn_free};
+	struct api_http_options o = {
+	    .address = "127.0.0.1:0", .tls = &tls, .conn_free = conn_free, .gate = gate};
 
 	assert_non_null(e);
 	make_pki(e);
@@ -141,6 +152,9 @@ static int teardown(void **state)
 
 struct client_run {
 	struct tls_env *e;
+	const char *path; /* NULL: /x */
+	size_t post;      /* > 0: POST a body of this many bytes */
+	long status;      /* of the last GET */
 	bool with_cert, plain, certinfo;
 	int gets; /* on one handle: keep-alive */
 	CURLcode rc[MAX_GETS];
@@ -175,7 +189,14 @@ static void *client_thread(void *arg)
 	CURL *h = curl_easy_init();
 	char url[128];
 
-	snprintf(url, sizeof url, "%s://127.0.0.1:%u/x", cr->plain ? "http" : "https", e->fx.port);
+	char *body = cr->post ? calloc(1, cr->post) : NULL;
+
+	snprintf(url, sizeof url, "%s://127.0.0.1:%u%s", cr->plain ? "http" : "https", e->fx.port,
+	         cr->path ? cr->path : "/x");
+	if (body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)cr->post);
+	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CAINFO, e->ca);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
@@ -191,12 +212,14 @@ static void *client_thread(void *arg)
 
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 		cr->rc[i] = curl_easy_perform(h);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &cr->status);
 		snprintf(cr->body[i], sizeof cr->body[i], "%s", b.data ? b.data : "");
 		if (i == 0 && cr->certinfo)
 			find_serial(h, cr->serial, sizeof cr->serial);
 		dbuf_free(&b);
 	}
 	curl_easy_cleanup(h); /* closes the connection */
+	free(body);
 	fx_client_done(&e->fx);
 	return NULL;
 }
@@ -293,6 +316,17 @@ static void plain_http_to_a_tls_port_fails_cleanly(void **state)
 	assert_int_equal(after.rc[0], CURLE_OK);
 }
 
+static void gate_answers_before_the_body(void **state)
+{
+	struct tls_env *e = *state;
+	struct client_run denied = {.path = "/deny", .post = 2u << 20, .gets = 1};
+
+	run_client(e, &denied);
+	assert_int_equal(denied.status, 401);
+	assert_string_equal(denied.body[0], "{\"denied\":true}");
+	assert_int_equal(e->fx.handled, 0); /* the handler never saw it */
+}
+
 /* ---- Start-up refusals -------------------------------------------------------------------- */
 
 static void start_refuses_bad_files(void **state)
@@ -331,6 +365,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(plain_http_to_a_tls_port_fails_cleanly, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(start_refuses_bad_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(gate_answers_before_the_body, setup, teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -237,6 +237,22 @@ for u in "$leader" "$follower"; do
 	grep -qF 'User \"system:node:node-a\"' <<<"$body" || fail "impersonated 403 names: $body"
 	expect node-a GET "$u" /api/v1/namespaces 403 "" -H "Impersonate-User: admin"
 done
+expect admin GET "$leader" /api/v1/namespaces 400 "" -H "Impersonate-Group: system:nodes"
+expect admin GET "$leader" /api/v1/namespaces 400 "" -H "Impersonate-User: x" \
+	-H "Impersonate-Extra-Scopes: a"
+
+# ---- A wrong credential refuses even beside a good one; HEAD is a get ----
+expect admin GET "$leader" /api/v1/namespaces 401 "" -H "Authorization: Bearer not-a-token"
+expect admin HEAD "$leader" /healthz 200 "" -I
+# Without credentials the answer comes before the body: a 2 MiB body is never buffered.
+head -c $((2 << 20)) /dev/zero >"$work/big"
+code=$(curl -s -o "$work/body" -w '%{http_code}' --max-time 20 --cacert "$dir/pki/ca.crt" \
+	-H "Content-Type: application/json" --data-binary @"$work/big" \
+	"https://$leader/api/v1/namespaces/default/configmaps") || code=000
+[ "$code" = 401 ] || fail "anonymous 2 MiB POST: $code $(head -c 300 "$work/body")"
+grep -q "event=unauthorized.*when=headers" "$dir"/replica-*.log ||
+	fail "the anonymous POST was not refused at its headers"
+
 out=$(kubectl --server "https://$follower" get pods --as system:node:node-a \
 	--as-group system:nodes 2>&1) && fail "kubectl --as a node listed every pod: $out"
 grep -qF "can only list pods with fieldSelector spec.nodeName=node-a" <<<"$out" ||

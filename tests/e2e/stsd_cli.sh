@@ -89,13 +89,15 @@ refuse "--tls-cert-file and --tls-private-key-file go together" --api-address "1
 	--tls-private-key-file "$pki/replica.key"
 refuse "choose one" --api-address "127.0.0.1:$(port)" --insecure-http \
 	--tls-cert-file "$pki/replica.crt" --tls-private-key-file "$pki/replica.key"
+refuse "TLS needs --client-ca-file too" --api-address "127.0.0.1:$(port)" \
+	--tls-cert-file "$pki/replica.crt" --tls-private-key-file "$pki/replica.key"
 refuse "the key in $pki/other.key does not belong to the certificate in $pki/replica.crt" \
 	--api-address "127.0.0.1:$(port)" --tls-cert-file "$pki/replica.crt" \
-	--tls-private-key-file "$pki/other.key"
-refuse "$work/missing.crt" --api-address "127.0.0.1:$(port)" \
+	--tls-private-key-file "$pki/other.key" --client-ca-file "$pki/ca.crt"
+refuse "$work/missing.crt" --api-address "127.0.0.1:$(port)" --client-ca-file "$pki/ca.crt" \
 	--tls-cert-file "$work/missing.crt" --tls-private-key-file "$pki/replica.key"
 echo "not a certificate" >"$work/garbage.crt"
-refuse "$work/garbage.crt" --api-address "127.0.0.1:$(port)" \
+refuse "$work/garbage.crt" --api-address "127.0.0.1:$(port)" --client-ca-file "$pki/ca.crt" \
 	--tls-cert-file "$work/garbage.crt" --tls-private-key-file "$pki/replica.key"
 
 # await_code WANT CURL-ARGS...: poll (20 s) until curl answers the HTTP status WANT.
