@@ -1,7 +1,9 @@
 /* client.c — the client's lifecycle, one HTTP attempt through libcurl, and failover with back-off.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -145,6 +147,73 @@ static int set_urls(struct client *c, const char *const *urls, size_t n, char *e
 	return STSD_OK;
 }
 
+/* --- credentials never in plain text --- */
+
+/* Whether host (as libcurl's URL parser gives it: IPv6 in brackets) is this machine's loopback:
+ * 127.0.0.0/8, ::1 or localhost (which libcurl resolves to loopback itself since 7.78). Any other
+ * spelling ("127.1", "::ffff:127.0.0.1", "localhost.") counts as remote: refusing is the safe
+ * mistake. */
+static bool is_loopback(const char *host)
+{
+	char inner[INET6_ADDRSTRLEN + 1];
+	size_t n = strlen(host);
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return ntohl(a4.s_addr) >> 24 == 127;
+	if (n < 2 || host[0] != '[' || host[n - 1] != ']' || n - 2 >= sizeof inner)
+		return false;
+	snprintf(inner, sizeof inner, "%.*s", (int)(n - 2), host + 1);
+	return inet_pton(AF_INET6, inner, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* Whether credentials may go to url: over https anywhere, over anything else to loopback only.
+ * libcurl's own parser reads the URL, so the host judged is the one libcurl connects to
+ * ("http://127.0.0.1@evil.example" goes to evil.example); a URL it cannot parse is refused. */
+static bool may_carry_credentials(const char *url)
+{
+	char *scheme = NULL, *host = NULL;
+	CURLU *u = curl_url();
+	bool ok = false;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		ok = strcasecmp(scheme, "https") == 0 || is_loopback(host);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/* A bearer token over plain http can be read (and replayed) by anyone on the path, so it goes
+ * only over https or to loopback; a client certificate is refused alike (over http it would
+ * never be presented: the server would silently see an anonymous user). The token becomes a
+ * header line: a control character in it (a CR LF from a tokenFile) could inject headers. */
+static int check_credentials(const struct client *c, char *err, size_t errlen)
+{
+	const struct client_options *o = &c->opts;
+	const char *what = o->token != NULL ? "a bearer token" : "a client certificate";
+
+	for (const char *p = o->token; p != NULL && *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return stsd_errf(err, errlen, STSD_INVALID,
+			                 "client: the bearer token contains a control character");
+	if (o->token == NULL && o->cert_pem == NULL && o->cert_file == NULL)
+		return STSD_OK;
+	for (size_t i = 0; i < c->n_urls; i++)
+		if (!may_carry_credentials(c->urls[i]))
+			return stsd_errf(
+			    err, errlen, STSD_INVALID,
+			    "client: refusing to send %s in plain text to %s: use https:// "
+			    "(plain http is allowed to loopback addresses only)",
+			    what, c->urls[i]);
+	return STSD_OK;
+}
+
 int client_create(const char *const *urls, size_t n, const struct client_options *opts,
                   struct client **out, char *err, size_t errlen)
 {
@@ -161,6 +230,7 @@ int client_create(const char *const *urls, size_t n, const struct client_options
 		return stsd_errf(err, errlen, STSD_NOMEM, "client: out of memory");
 	if ((rv = set_urls(c, urls, n, err, errlen)) != STSD_OK ||
 	    (rv = set_options(c, opts) ? STSD_OK : STSD_NOMEM) != STSD_OK ||
+	    (rv = check_credentials(c, err, errlen)) != STSD_OK ||
 	    (rv = (c->curl = curl_easy_init()) != NULL ? STSD_OK : STSD_NOMEM) != STSD_OK) {
 		if (rv == STSD_NOMEM)
 			stsd_errf(err, errlen, rv, "client: out of memory");
@@ -313,16 +383,26 @@ static void set_tls(struct client *c)
 	}
 }
 
-/* TLS material and the bearer token, when configured. The only place credentials are applied. */
+/* TLS material and the bearer token, when configured. The only place credentials are applied
+ * (client_create has checked where they may go). */
 static int set_credentials(struct client *c, struct curl_slist **headers)
 {
-	char auth[4096];
+	static const char prefix[] = "Authorization: Bearer ";
+	size_t len;
+	char *auth;
+	bool ok;
 
 	set_tls(c);
 	if (c->opts.token == NULL)
 		return STSD_OK;
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->opts.token);
-	return append(headers, auth) ? STSD_OK : STSD_NOMEM;
+	len = sizeof prefix + strlen(c->opts.token); /* no fixed buffer: a long token stays whole */
+	if ((auth = malloc(len)) == NULL)
+		return STSD_NOMEM;
+	snprintf(auth, len, "%s%s", prefix, c->opts.token);
+	ok = append(headers, auth);
+	memset(auth, 0, len);
+	free(auth);
+	return ok ? STSD_OK : STSD_NOMEM;
 }
 
 /* Request headers: Content-Type (or none: curl would send a form type), no Expect: 100-continue

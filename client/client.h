@@ -59,7 +59,9 @@ struct client_response {
 
 /* Make a client over n base URLs (n >= 1), tried in the given order. A URL without a scheme gets
  * "http://"; a trailing '/' is dropped. opts may be NULL. On success *out is the client, freed by
- * client_destroy. Returns STSD_INVALID (no URL, empty URL, bad option) with the reason in err,
+ * client_destroy. Returns STSD_INVALID (no URL, empty URL, bad option, a token or client
+ * certificate with a plain http:// URL that is not loopback, a token with a control character)
+ * with the reason in err,
  * or STSD_NOMEM. */
 int client_create(const char *const *urls, size_t n, const struct client_options *opts,
                   struct client **out, char *err, size_t errlen);

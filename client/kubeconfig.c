@@ -218,6 +218,19 @@ static char *resolve(const struct loader *l, const char *path)
 	return out;
 }
 
+/* A certificate, a key or a token is a few kilobytes; a bigger file is a mistake (a wrong path,
+ * /dev/zero) that must not eat the client's memory. */
+#define MAX_CREDENTIAL_FILE (1u << 20) /* "1 MiB" in the message */
+
+/* Free a buffer that may hold a secret, wiping it first. */
+static void free_secret(char *buf, size_t len)
+{
+	if (buf != NULL)
+		memset(buf, 0, len);
+	free(buf);
+}
+
+/* The whole file (at most MAX_CREDENTIAL_FILE bytes), NUL-terminated, into *out (malloc'd). */
 static int read_whole(struct loader *l, const char *key, const char *path, char **out, size_t *len)
 {
 	char *full = resolve(l, path), *buf = NULL;
@@ -232,21 +245,31 @@ static int read_whole(struct loader *l, const char *key, const char *path, char 
 		free(full);
 		return rv;
 	}
-	do {
-		char *p = n + 4096 + 1 > cap ? realloc(buf, cap = 2 * cap + 4096 + 1) : buf;
-		if (p == NULL) {
-			rv = fail(l, STSD_NOMEM, "out of memory");
-			break;
+	for (;;) { /* up to one byte past the limit, which tells an oversized file */
+		if (n + 1 >= cap) {
+			size_t want = cap == 0 ? 4096 : 2 * cap;
+			char *p;
+
+			want = want < MAX_CREDENTIAL_FILE + 2 ? want : MAX_CREDENTIAL_FILE + 2;
+			if ((p = realloc(buf, want)) == NULL) {
+				rv = fail(l, STSD_NOMEM, "out of memory");
+				break;
+			}
+			buf = p, cap = want;
 		}
-		buf = p;
 		n += got = fread(buf + n, 1, cap - n - 1, f);
-	} while (got > 0);
+		if (got == 0 || n > MAX_CREDENTIAL_FILE)
+			break;
+	}
 	if (rv == STSD_OK && ferror(f))
 		rv = fail(l, STSD_IO, "%s %s: read error", key, full);
+	else if (rv == STSD_OK && n > MAX_CREDENTIAL_FILE)
+		rv = fail(l, STSD_INVALID, "%s %s: larger than 1 MiB, not a credential file", key,
+		          full);
 	fclose(f);
 	free(full);
 	if (rv != STSD_OK) {
-		free(buf);
+		free_secret(buf, n);
 		return rv;
 	}
 	buf[n] = '\0';
@@ -255,17 +278,23 @@ static int read_whole(struct loader *l, const char *key, const char *path, char 
 	return STSD_OK;
 }
 
+/* text (base64) decoded into *out (malloc'd, NUL-terminated); *out stays NULL on failure. */
 static int decode_data(struct loader *l, const char *where, const char *key, const char *text,
                        char **out, size_t *len)
 {
 	size_t n = strlen(text);
+	char *buf;
 	long got;
 
-	if ((*out = malloc(3 * (n / 4) + 4)) == NULL)
+	*out = NULL;
+	if ((buf = malloc(3 * (n / 4) + 4)) == NULL)
 		return fail(l, STSD_NOMEM, "out of memory");
-	if ((got = kubeconfig_base64_decode(text, n, *out)) < 0)
+	if ((got = kubeconfig_base64_decode(text, n, buf)) < 0) {
+		free_secret(buf, 3 * (n / 4) + 4);
 		return fail(l, STSD_INVALID, "%s: %s is not valid base64", where, key);
-	(*out)[got] = '\0';
+	}
+	buf[got] = '\0';
+	*out = buf;
 	*len = (size_t)got;
 	return STSD_OK;
 }

@@ -42,7 +42,8 @@ struct kubeconfig {
  * STSD_NOTFOUND (no kubeconfig file; no current-context; the context, its cluster or its user is
  * not in the file), STSD_IO (a file unreadable), STSD_INVALID (not YAML, not a kubeconfig's shape,
  * a field of the wrong type, bad base64, both a -data and a file form of the same field, a CA
- * together with insecure-skip-tls-verify, a cluster without server, an unsupported plugin),
+ * together with insecure-skip-tls-verify, a cluster without server, an unsupported plugin, a
+ * credential file over 1 MiB),
  * STSD_NOMEM. */
 int kubeconfig_load(const char *path, const char *context, struct kubeconfig *kc, char *err,
                     size_t errlen);

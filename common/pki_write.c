@@ -177,9 +177,52 @@ static int place(const char *tmp, const char *path, bool force, char *err, size_
 	return rv != STSD_OK ? rv : place(tmp, path, true, err, errlen);
 }
 
+/* With force, a copy of the file at path (when it is a regular file) in a new temporary file
+ * beside it, named into bak (PATH_MAX bytes; "" when there is nothing to keep). A copy rather than
+ * a hard link: it works on file systems without links, and the files are a few kilobytes. */
+static int back_up(const char *path, char *bak, char *err, size_t errlen)
+{
+	struct stat st;
+	size_t len;
+	char *old;
+	int rv;
+
+	bak[0] = '\0';
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT
+		           ? STSD_OK
+		           : stsd_errf(err, errlen, STSD_IO, "stat %s: %s", path, strerror(errno));
+	/* A directory makes the rename fail (nothing lost); a symlink is kept as its target. */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return STSD_OK;
+	if ((old = pki_read_file(path, &len)) == NULL)
+		return stsd_errf(err, errlen, STSD_IO, "back up %s: %s", path, strerror(errno));
+	struct pki_file copy = {path, old, len, st.st_mode & 07777};
+	rv = write_temp(&copy, bak, err, errlen);
+	memset(old, 0, len); /* it may be a private key */
+	free(old);
+	return rv;
+}
+
+/* After a failure: put back what this call replaced (from its backup) or remove what it added. */
+static void roll_back(const struct pki_file *files, size_t placed, char bak[][PATH_MAX])
+{
+	for (size_t i = 0; i < placed; i++) {
+		if (bak[i][0] == '\0')
+			unlink(files[i].path);
+		else if (rename(bak[i], files[i].path) == 0)
+			bak[i][0] = '\0';
+	}
+}
+
+/* Files are placed one rename at a time, so a failure between two renames (the certificate's
+ * path is a directory, the disk is full...) would leave a new key beside an old certificate. With
+ * force, each file about to be replaced is first copied aside; a failure renames the copies back,
+ * so the old pair, or the new one, is what remains: never half of each. A backup that cannot be
+ * put back stays on disk as PATH.tmp-XXXXXX rather than being lost. */
 int pki_write_files(const struct pki_file *files, size_t n, bool force, char *err, size_t errlen)
 {
-	char tmp[4][PATH_MAX] = {{0}};
+	char tmp[4][PATH_MAX] = {{0}}, bak[4][PATH_MAX] = {{0}};
 	size_t placed = 0;
 	int rv = STSD_OK;
 
@@ -187,6 +230,8 @@ int pki_write_files(const struct pki_file *files, size_t n, bool force, char *er
 		return stsd_errf(err, errlen, STSD_INVALID, "too many files");
 	for (size_t i = 0; i < n && rv == STSD_OK; i++)
 		rv = write_temp(&files[i], tmp[i], err, errlen);
+	for (size_t i = 0; i < n && rv == STSD_OK && force; i++)
+		rv = back_up(files[i].path, bak[i], err, errlen);
 	for (size_t i = 0; i < n && rv == STSD_OK; i++) {
 		if ((rv = place(tmp[i], files[i].path, force, err, errlen)) == STSD_OK) {
 			tmp[i][0] = '\0';
@@ -195,13 +240,13 @@ int pki_write_files(const struct pki_file *files, size_t n, bool force, char *er
 	}
 	for (size_t i = 0; i < n && rv == STSD_OK; i++)
 		rv = sync_parent(files[i].path, err, errlen);
-	if (rv == STSD_OK)
-		return STSD_OK;
-	for (size_t i = 0; i < n; i++)
+	if (rv != STSD_OK)
+		roll_back(files, placed, bak);
+	for (size_t i = 0; i < n; i++) {
 		if (tmp[i][0] != '\0')
 			unlink(tmp[i]);
-	/* A key without its certificate (or the reverse) is worse than neither. */
-	for (size_t i = 0; i < placed; i++)
-		unlink(files[i].path);
+		if (bak[i][0] != '\0' && (rv == STSD_OK || i >= placed))
+			unlink(bak[i]);
+	}
 	return rv;
 }

@@ -25,7 +25,8 @@ int pki_check_absent(const char *path, char *err, size_t errlen);
 /* Write the n files: each to a temporary file beside it (created 0600, exclusive), fsync, then move
  * them into place in order and fsync their directories. Without force a file that appeared in the
  * meantime is never replaced (STSD_EXISTS). On any failure, temporaries and the files this call
- * already placed are removed (with force, a replaced file's old content is gone). */
+ * already placed are removed; with force, the files it replaced are restored from copies made
+ * first, so a failure leaves the old set or the new set, never half of each. */
 int pki_write_files(const struct pki_file *files, size_t n, bool force, char *err, size_t errlen);
 
 #endif

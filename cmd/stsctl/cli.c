@@ -67,6 +67,7 @@ static struct {
 	struct kubeconfig kc;
 	struct dev_cluster cl; /* credential paths only (replicas freed) */
 	struct client_options creds;
+	const char *creds_from; /* the kubeconfig the credentials come from, for error messages */
 } session = {.scheme = "http"};
 
 /* Split "a,b,c" into at most MAX_SERVERS strings in buf (modified in place). */
@@ -129,6 +130,7 @@ static int load_kubeconfig(const char *cmd, const char *path, bool required)
 		return 1;
 	}
 	kubeconfig_client_options(&session.kc, &session.creds);
+	session.creds_from = session.kc.path;
 	return 0;
 }
 
@@ -147,6 +149,7 @@ static int choose_servers(const char *cmd, const char *server, const char *dir,
 	int rv;
 
 	session.creds = (struct client_options){0};
+	session.creds_from = NULL;
 	if (server == NULL && dir == NULL && env != NULL && env[0] != '\0')
 		server = env;
 	if (server != NULL) {
@@ -198,8 +201,13 @@ int cli_connect(const char *cmd, const char *server, const char *dir, const char
 		return 2;
 	}
 	o = with_credentials(opts);
-	if (client_create(urls, n, &o, out, err, sizeof err) != STSD_OK) {
+	/* client_create refuses a token or client certificate over plain http to another host: a
+	 * --server or $STSD_SERVER must not carry $KUBECONFIG's secrets in clear text. */
+	if ((rv = client_create(urls, n, &o, out, err, sizeof err)) != STSD_OK) {
 		fprintf(stderr, "%s: %s\n", cmd, err);
+		if (rv == STSD_INVALID && session.creds_from != NULL)
+			fprintf(stderr, "%s: (the credentials are those of kubeconfig %s)\n", cmd,
+			        session.creds_from);
 		return 1;
 	}
 	return 0;

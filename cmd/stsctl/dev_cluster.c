@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dev.h"
@@ -256,22 +257,36 @@ static int write_entries(FILE *f, const struct dev_cluster *cl, char *err, size_
 	return STSD_OK;
 }
 
+/* A new file beside path: mkstemp creates it exclusively (O_EXCL: never an existing file or a
+ * symlink planted under the name) and it is set to 0600 before any secret goes in, whatever the
+ * umask. Its name into tmp; NULL with errno set on failure. */
+static FILE *create_temp(const char *dir, char *tmp, size_t len)
+{
+	FILE *f;
+	int fd, e;
+
+	snprintf(tmp, len, "%s/.kubeconfig.XXXXXX", dir);
+	if ((fd = mkstemp(tmp)) < 0)
+		return NULL;
+	if (fchmod(fd, 0600) == 0 && (f = fdopen(fd, "w")) != NULL)
+		return f;
+	e = errno;
+	close(fd);
+	unlink(tmp);
+	errno = e;
+	return NULL;
+}
+
 int dev_write_kubeconfig(const struct dev_cluster *cl, char *err, size_t len)
 {
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 32];
-	FILE *f = NULL;
-	int fd, rv;
+	FILE *f;
+	int rv, e;
 
 	snprintf(path, sizeof path, "%s/kubeconfig", cl->dir);
-	snprintf(tmp, sizeof tmp, "%s/.kubeconfig.tmp", cl->dir);
-	/* 0600: it holds the admin's private key. */
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
-	    (f = fdopen(fd, "w")) == NULL) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return stsd_errf(err, len, STSD_IO, "cannot write %s: %s", tmp, strerror(e));
-	}
+	/* 0600 and a fresh file: it holds the admin's private key. */
+	if ((f = create_temp(cl->dir, tmp, sizeof tmp)) == NULL)
+		return stsd_errf(err, len, STSD_IO, "cannot write %s: %s", path, strerror(errno));
 	fprintf(f, "apiVersion: v1\nkind: Config\n");
 	rv = write_entries(f, cl, err, len);
 	fprintf(f, "contexts:\n"
@@ -281,13 +296,17 @@ int dev_write_kubeconfig(const struct dev_cluster *cl, char *err, size_t len)
 	           "    user: admin\n"
 	           "current-context: stsd-dev\n"
 	           "preferences: {}\n");
-	if (fclose(f) != 0 || rv != STSD_OK || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return rv != STSD_OK ? rv
-		                     : stsd_errf(err, len, STSD_IO, "cannot write %s: %s", path,
-		                                 strerror(errno));
-	}
-	return STSD_OK;
+	e = fflush(f) != 0 || fsync(fileno(f)) != 0 ? errno : 0;
+	if (fclose(f) != 0 && e == 0)
+		e = errno;
+	if (rv == STSD_OK && e == 0 && rename(tmp, path) != 0)
+		e = errno;
+	if (rv == STSD_OK && e == 0)
+		return STSD_OK;
+	unlink(tmp);
+	return rv != STSD_OK
+	           ? rv
+	           : stsd_errf(err, len, STSD_IO, "cannot write %s: %s", path, strerror(e));
 }
 
 int dev_find_stsd(const char *flag, char *out, size_t len, char *err, size_t errlen)

@@ -13,20 +13,30 @@
 
 #define TOKEN_BYTES 32
 
-/* Write text to a new file of mode 0600 (secrets: never over an existing file). */
+/* Write text to a new file of mode 0600 (secrets: never over an existing file, never through a
+ * symlink). The descriptor is closed on every path; a failed write removes the partial file. */
 static int write_secret(const char *path, const char *text, char *err, size_t len)
 {
-	size_t n = strlen(text);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), e;
-	ssize_t w = -1;
+	size_t n = strlen(text), done = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600), e = 0;
 
-	if (fd >= 0)
-		w = write(fd, text, n);
-	e = errno;
-	if (fd < 0 || w != (ssize_t)n || close(fd) != 0)
-		return stsd_errf(err, len, STSD_IO, "cannot write %s: %s", path,
-		                 w >= 0 && fd >= 0 ? "short write" : strerror(e));
-	return STSD_OK;
+	if (fd < 0)
+		return stsd_errf(err, len, STSD_IO, "cannot write %s: %s", path, strerror(errno));
+	while (done < n && e == 0) {
+		ssize_t w = write(fd, text + done, n - done);
+		if (w > 0)
+			done += (size_t)w;
+		else if (w < 0 && errno != EINTR)
+			e = errno;
+		else if (w == 0)
+			e = EIO; /* no progress and no error: do not spin */
+	}
+	if (close(fd) != 0 && e == 0)
+		e = errno;
+	if (e == 0)
+		return STSD_OK;
+	unlink(path);
+	return stsd_errf(err, len, STSD_IO, "cannot write %s: %s", path, strerror(e));
 }
 
 /* TOKEN_BYTES random bytes as lower-case hex into out (2 * TOKEN_BYTES + 1). */

@@ -384,6 +384,69 @@ static void refuses_bad_input(void **state)
 	client_destroy(NULL);
 }
 
+/* client_create with one URL and o: the code, the message in err. */
+static int create_one(const char *url, const struct client_options *o, char *err, size_t len)
+{
+	const char *urls[] = {url};
+	struct client *c = NULL;
+	int rv = client_create(urls, 1, o, &c, err, len);
+
+	client_destroy(c);
+	return rv;
+}
+
+/* A bearer token (or a client certificate) never goes over plain http to another host: refused
+ * at client_create, before any connection, with a message naming the URL. Loopback, https, and
+ * plain http without credentials stay fine. */
+static void refuses_credentials_over_plain_http(void **state)
+{
+	static const char *const remote[] = {"http://10.1.2.3:6443",
+	                                     "10.1.2.3:6443",
+	                                     "http://example.com",
+	                                     "HTTP://example.com",
+	                                     "http://127.0.0.1@example.com/",
+	                                     "http://127.0.0.1.example.com",
+	                                     "http://[::ffff:127.0.0.1]:80",
+	                                     "ftp://127.0.0.1.example.com"};
+	static const char *const local[] = {"http://127.0.0.1:1",    "127.0.0.1:1",
+	                                    "http://127.9.8.7:1",    "http://localhost:1",
+	                                    "http://LOCALHOST:1",    "http://[::1]:1",
+	                                    "https://10.1.2.3:6443", "https://example.com/"};
+	struct client_options token = {.token = "s3cret"}, cert = {.cert_file = "/x/admin.crt"},
+	                      pem = {.cert_pem = "PEM", .cert_pem_len = 3}, none = {0};
+	const char *two[] = {"http://127.0.0.1:1", "http://10.1.2.3:1"};
+	struct client *c = NULL;
+	char err[512];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
+		err[0] = '\0';
+		if (create_one(remote[i], &token, err, sizeof err) != STSD_INVALID)
+			fail_msg("a token to %s was accepted", remote[i]);
+		assert_non_null(strstr(err, "refusing to send a bearer token in plain text"));
+		assert_int_equal(create_one(remote[i], &cert, err, sizeof err), STSD_INVALID);
+		assert_non_null(strstr(err, "a client certificate"));
+		assert_int_equal(create_one(remote[i], &pem, err, sizeof err), STSD_INVALID);
+		assert_int_equal(create_one(remote[i], &none, err, sizeof err), STSD_OK);
+	}
+	assert_int_equal(create_one("http://10.1.2.3:6443/", &token, err, sizeof err),
+	                 STSD_INVALID);
+	assert_non_null(strstr(err, "http://10.1.2.3:6443: use https://"));
+	for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+		if (create_one(local[i], &token, err, sizeof err) != STSD_OK)
+			fail_msg("a token to %s was refused: %s", local[i], err);
+		assert_int_equal(create_one(local[i], &cert, err, sizeof err), STSD_OK);
+	}
+	/* One remote replica among loopback ones is enough to refuse. */
+	assert_int_equal(client_create(two, 2, &token, &c, err, sizeof err), STSD_INVALID);
+	assert_null(c);
+	assert_non_null(strstr(err, "http://10.1.2.3:1"));
+	/* A token that would inject header lines. */
+	token.token = "s3cret\r\nX-Evil: 1";
+	assert_int_equal(create_one("https://example.com", &token, err, sizeof err), STSD_INVALID);
+	assert_non_null(strstr(err, "control character"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +461,7 @@ int main(void)
 	    cmocka_unit_test(stops_after_max_attempts),
 	    cmocka_unit_test(turns_answers_into_json_and_codes),
 	    cmocka_unit_test(refuses_bad_input),
+	    cmocka_unit_test(refuses_credentials_over_plain_http),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

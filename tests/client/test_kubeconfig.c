@@ -334,6 +334,68 @@ static void reports_bad_credentials(void **state)
 	           "exec and auth-provider plugins are not supported");
 }
 
+/* DIR/name of size bytes of 'a'. */
+static void write_sized(const char *name, size_t size)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	for (size_t i = 0; i < size; i++)
+		assert_int_not_equal(fputc('a', f), EOF);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A credential file is read up to 1 MiB: a bigger one (or an endless one) is an error, not an
+ * allocation of whatever it holds. */
+static void limits_the_size_of_credential_files(void **state)
+{
+	const char *server = "    server: https://h:1\n";
+	struct kubeconfig kc = {0};
+	char path[512], err[1024];
+
+	(void)state;
+	expect_bad(server, "    tokenFile: /dev/zero\n", STSD_INVALID,
+	           "tokenFile /dev/zero: larger than 1 MiB");
+	expect_bad(server, "    client-certificate: /dev/zero\n    client-key: /dev/zero\n",
+	           STSD_INVALID, "client-certificate /dev/zero: larger than 1 MiB");
+	expect_bad("    server: https://h:1\n    certificate-authority: /dev/zero\n",
+	           "    token: t\n", STSD_INVALID, "certificate-authority /dev/zero: larger than");
+	write_sized("big", (1u << 20) + 1);
+	expect_bad(server, "    tokenFile: big\n", STSD_INVALID, "larger than 1 MiB");
+	write_sized("big", 1u << 20); /* exactly the limit is fine */
+	write_file(path, sizeof path, "ok",
+	           "current-context: x\n"
+	           "clusters:\n- name: c\n  cluster:\n%s"
+	           "users:\n- name: u\n  user:\n    tokenFile: big\n"
+	           "contexts:\n- name: x\n  context: {cluster: c, user: u}\n",
+	           server);
+	assert_int_equal(kubeconfig_load(path, NULL, &kc, err, sizeof err), STSD_OK);
+	assert_int_equal(strlen(kc.token), 1u << 20);
+	kubeconfig_free(&kc);
+}
+
+/* Bad base64 leaves no half-decoded blob behind. */
+static void bad_base64_leaves_nothing(void **state)
+{
+	struct kubeconfig kc = {0};
+	char path[512], err[1024];
+
+	(void)state;
+	write_file(path, sizeof path, "b64",
+	           "current-context: x\n"
+	           "clusters:\n- name: c\n  cluster:\n    server: https://h:1\n"
+	           "users:\n- name: u\n  user:\n"
+	           "    client-certificate-data: QUJD\n    client-key-data: QUJ\n"
+	           "contexts:\n- name: x\n  context: {cluster: c, user: u}\n");
+	assert_int_equal(kubeconfig_load(path, NULL, &kc, err, sizeof err), STSD_INVALID);
+	assert_non_null(kc.cert_pem);
+	assert_null(kc.key_pem);
+	assert_int_equal(kc.key_pem_len, 0);
+	kubeconfig_free(&kc);
+}
+
 static void reports_documents_of_the_wrong_shape(void **state)
 {
 	char path[512];
@@ -396,6 +458,8 @@ int main(void)
 	    cmocka_unit_test(finds_the_file_from_the_environment),
 	    cmocka_unit_test(reports_missing_context_cluster_and_user),
 	    cmocka_unit_test(reports_bad_credentials),
+	    cmocka_unit_test(limits_the_size_of_credential_files),
+	    cmocka_unit_test(bad_base64_leaves_nothing),
 	    cmocka_unit_test(reports_documents_of_the_wrong_shape),
 	    cmocka_unit_test(base64_matches_go),
 	};

@@ -8,6 +8,7 @@
  * stsd: STSD_WRAP_EXIT=N makes replica N exit at once, STSD_WRAP_UNREADY=N makes it never listen
  * (stsctl passes the environment on). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -312,6 +313,18 @@ static void assert_mode(const char *dir, const char *name, mode_t mode)
 		fail_msg("%s has mode %o, not %o", path, st.st_mode & 0777, mode);
 }
 
+/* No temporary file of the kubeconfig's (DIR/.kubeconfig.XXXXXX) is left beside it. */
+static void assert_no_kubeconfig_temp(const char *dir)
+{
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		if (strncmp(e->d_name, ".kubeconfig", 11) == 0)
+			fail_msg("%s/%s left over", dir, e->d_name);
+	closedir(d);
+}
+
 static char *slurp(const char *dir, const char *name)
 {
 	char path[600], *buf;
@@ -344,6 +357,7 @@ static void check_pki(const char *dir, json_t *cl)
 	for (size_t i = 0; i < sizeof private / sizeof private[0]; i++)
 		assert_mode(pki, private[i], 0600);
 	assert_mode(dir, "kubeconfig", 0600);
+	assert_no_kubeconfig_temp(dir);
 	tokens = slurp(pki, "tokens.csv");
 	token = slurp(pki, "admin.token");
 	assert_int_equal(strlen(token), 65); /* 32 bytes in hex and a newline */

@@ -203,6 +203,39 @@ static void finds_the_server(void **state)
 	assert_non_null(strstr(out, "no server: pass --server URL or --dir DIR"));
 }
 
+/* $KUBECONFIG's bearer token goes with --server / $STSD_SERVER only over https or to loopback:
+ * plain http to another host is refused before any connection. */
+static void keeps_the_token_off_plain_http(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/stsctl-members-XXXXXX", env[400], args[256], out[8192], path[300];
+	FILE *kc;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/kubeconfig", dir);
+	assert_non_null(kc = fopen(path, "w"));
+	fprintf(kc, "current-context: x\n"
+	            "clusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\n"
+	            "users:\n- name: u\n  user: {token: s3cret}\n"
+	            "contexts:\n- name: x\n  context: {cluster: c, user: u}\n");
+	assert_int_equal(fclose(kc), 0);
+	snprintf(env, sizeof env, "KUBECONFIG=%s STSD_SERVER=", path);
+	assert_int_equal(run(env, "members --server http://192.0.2.1:1", out, sizeof out), 1);
+	assert_non_null(
+	    strstr(out, "refusing to send a bearer token in plain text to http://192.0.2.1:1"));
+	assert_non_null(strstr(out, "the credentials are those of kubeconfig"));
+	snprintf(env, sizeof env, "KUBECONFIG=%s STSD_SERVER=http://192.0.2.1:1", path);
+	assert_int_equal(run(env, "members", out, sizeof out), 1);
+	assert_non_null(strstr(out, "refusing to send a bearer token"));
+	/* Loopback is fine. */
+	snprintf(env, sizeof env, "KUBECONFIG=%s STSD_SERVER=", path);
+	snprintf(args, sizeof args, "members --server %s", f->url);
+	assert_int_equal(run(env, args, out, sizeof out), 0);
+	assert_non_null(strstr(out, "leader"));
+	unlink(path);
+	rmdir(dir);
+}
+
 static void changes_membership(void **state)
 {
 	struct fixture *f = *state;
@@ -275,6 +308,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(lists_members_with_their_raft_view),
 	    cmocka_unit_test(finds_the_server),
+	    cmocka_unit_test(keeps_the_token_off_plain_http),
 	    cmocka_unit_test(changes_membership),
 	    cmocka_unit_test(gives_up_without_a_leader),
 	    cmocka_unit_test(refuses_bad_arguments),

@@ -625,6 +625,41 @@ static void writes_fail_cleanly(void **state)
 	assert_int_equal(pki_ca_init(&onfile, f->err, sizeof f->err), STSD_IO);
 }
 
+/* A forced re-issue that fails between its two renames (here the certificate's path is a
+ * directory) must not leave the new key without its certificate: the old key is put back, mode
+ * included, and no backup or temporary file is left over. */
+static void failed_forced_reissue_keeps_old_key(void **state)
+{
+	struct fixture *f = *state;
+	struct pki_cert_request rq = {
+	    .ca_dir = f->ca, .out = out(f, "k"), .cn = "k", .client = true};
+
+	assert_int_equal(pki_issue(&rq, f->err, sizeof f->err), STSD_OK);
+	char *key = pki_read_file(at(f, "k.key"), NULL);
+	assert_non_null(key);
+	assert_int_equal(chmod(at(f, "k.key"), 0640), 0);
+	assert_int_equal(unlink(at(f, "k.crt")), 0);
+	assert_int_equal(mkdir(at(f, "k.crt"), 0700), 0);
+
+	rq.force = true;
+	f->err[0] = '\0';
+	assert_int_equal(pki_issue(&rq, f->err, sizeof f->err), STSD_IO);
+	assert_non_null(strstr(f->err, "k.crt"));
+	char *after = pki_read_file(at(f, "k.key"), NULL);
+	assert_non_null(after);
+	assert_string_equal(key, after);
+	assert_mode(at(f, "k.key"), 0640);
+	assert_int_equal(count_entries(f->dir), 3); /* ca/, k.key, k.crt/ */
+	free(after);
+	free(key);
+
+	/* With the obstacle gone, the forced re-issue replaces both. */
+	assert_int_equal(rmdir(at(f, "k.crt")), 0);
+	assert_int_equal(pki_issue(&rq, f->err, sizeof f->err), STSD_OK);
+	assert_int_equal(verify(at(f, "k.crt"), f->ca), 0);
+	assert_int_equal(count_entries(f->dir), 3);
+}
+
 static void read_file(void **state)
 {
 	struct fixture *f = *state;
@@ -657,6 +692,7 @@ int main(void)
 	    T(bad_requests_write_nothing),
 	    T(corrupt_or_mismatched_ca),
 	    T(writes_fail_cleanly),
+	    T(failed_forced_reissue_keeps_old_key),
 	    T(read_file),
 	};
 #undef T
