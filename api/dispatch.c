@@ -151,11 +151,11 @@ static void add_header(void *ud, const char *name, const char *value)
 	if (api_access_forward_skips(name))
 		return; /* the user travels in our own headers, with our credentials */
 	if (h->n + AUTH_MAX_GROUPS + 4 >= FWD_MAX_HEADERS || /* room for ours */
-	    strlen(name) + 2 + strlen(value) >= sizeof h->store[0]) {
+	    (size_t)snprintf(h->store[h->n], sizeof h->store[0], "%s: %s", name, value) >=
+	        sizeof h->store[0]) {
 		h->overflow = true;
 		return;
 	}
-	snprintf(h->store[h->n], sizeof h->store[0], "%s: %s", name, value);
 	h->lines[h->n] = h->store[h->n];
 	h->n++;
 }

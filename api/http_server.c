@@ -32,9 +32,12 @@ static void on_timer(uv_timer_t *t);
  * so MHD_get_timeout answers 0 for as long as the handshake stalls (one client sending half a
  * ClientHello is enough). Re-armed at 0 from inside its own callback, a libuv timer runs again in
  * the same loop pass: the loop never polled the network again, starving Raft (elections) and every
- * other client (tests/e2e/auth.sh's flood found it). So a 0 answer is honoured once after real
- * activity (on_poll, a resume); repeated 0 answers back off 1, 2, 4 ... ZERO_BACKOFF_MAX_MS ms.
- * Network activity still reaches MHD at once through the uv_poll. */
+ * other client (tests/e2e/auth.sh's flood found it). So a 0 answer is honoured once; while MHD
+ * repeats it, the timer backs off 1, 2, 4 ... ZERO_BACKOFF_MAX_MS ms, until MHD answers anything
+ * else or a resume kicks it. Network activity is not a reason to believe 0 again: it reaches MHD
+ * at once through the uv_poll anyway, and under a load of handshakes (each waiting for its client
+ * most of the time) believing it after every event made the loop spin (bench/tls: about 77
+ * EAGAIN reads per handshake). */
 static void http_arm(struct api_http *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms = 0;
@@ -78,7 +81,6 @@ static void on_poll(uv_poll_t *p, int status, int events)
 	(void)events;
 	if (status < 0)
 		log_warn("http", "event=poll_error err=%s", uv_strerror(status));
-	h->zero_streak = 0; /* new activity: a 0 timeout is believed once more */
 	http_run(h);
 	http_arm(h);
 }
@@ -304,13 +306,13 @@ static struct MHD_Daemon *start_daemon(struct api_http *h, const struct sockaddr
 	}
 	/* The logger goes first, or MHD prints the messages about the other options itself. The
 	 * port is only for MHD's messages: it binds to sa. */
-	return MHD_start_daemon(
-	    flags, ntohs(sa->sin_port), NULL, NULL, req_access, h, MHD_OPTION_EXTERNAL_LOGGER,
-	    on_mhd_log, h, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    h->opt.conn_memory, MHD_OPTION_CONNECTION_LIMIT, h->opt.max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_NOTIFY_COMPLETED, req_completed, h,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_ARRAY,
-	    h->tls ? tls : tls + 2, MHD_OPTION_END);
+	return MHD_start_daemon(flags, ntohs(sa->sin_port), NULL, NULL, req_access, h,
+	                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR, sa,
+	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->opt.conn_memory,
+	                        MHD_OPTION_CONNECTION_LIMIT, h->opt.max_connections,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_NOTIFY_COMPLETED,
+	                        req_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	                        MHD_OPTION_ARRAY, h->tls ? tls : tls + 2, MHD_OPTION_END);
 }
 
 /* Watch MHD's epoll descriptor and arm the first timeout. */

@@ -459,7 +459,7 @@ static int issue(const struct pki_cert_request *rq, const struct ca *ca, const c
 {
 	gnutls_x509_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL;
-	int64_t nb, na;
+	int64_t nb = 0, na = 0;
 	int rv;
 
 	if ((rv = cert_validity(rq, &nb, &na, err, errlen)) != STSD_OK ||
@@ -480,7 +480,7 @@ int pki_issue(const struct pki_cert_request *rq, char *err, size_t errlen)
 {
 	char crt_path[PATH_MAX], key_path[PATH_MAX];
 	struct ca ca;
-	int64_t nb, na;
+	int64_t nb = 0, na = 0;
 	int rv;
 
 	if ((rv = check_cert_request(rq, err, errlen)) != STSD_OK ||

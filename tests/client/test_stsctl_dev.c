@@ -272,7 +272,7 @@ static void reports_a_replica_that_never_gets_ready(void **state)
  * its TLS flags. */
 static void check_record(const char *dir, json_t *cl)
 {
-	char expect[600];
+	char expect[2048];
 
 	assert_int_equal(json_array_size(json_object_get(cl, "agents")), 0);
 	assert_true(json_is_array(json_object_get(cl, "agents")));
