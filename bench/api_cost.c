@@ -159,26 +159,13 @@ static bool settle(struct bench_cluster *c, struct result *res)
 	return true;
 }
 
-/* The load average, so that a figure taken on a busy machine can be told from one that was not. */
-static void print_load(const char *when)
-{
-	char buf[128] = "unknown";
-	FILE *f = fopen("/proc/loadavg", "r");
-
-	if (f != NULL && fgets(buf, sizeof buf, f) != NULL)
-		buf[strcspn(buf, "\n")] = '\0';
-	if (f != NULL)
-		fclose(f);
-	printf(PROG ": loadavg when=%s value=\"%s\"\n", when, buf);
-}
-
 static bool make_namespaces(struct bench_cluster *c, int leader)
 {
 	static const char *const names[] = {COST_NS_PLAIN, COST_NS_WATCH};
 	char url[128], body[256];
 	long status;
 
-	snprintf(url, sizeof url, "http://%s/api/v1/namespaces", c->m[leader].api);
+	snprintf(url, sizeof url, BENCH_SCHEME "%s/api/v1/namespaces", c->m[leader].api);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(
 		    body, sizeof body,
@@ -233,7 +220,7 @@ static void members_cpu(const struct bench_cluster *c, double cpu[BENCH_MEMBERS 
 {
 	cpu[BENCH_MEMBERS] = 0;
 	for (int i = 0; i < BENCH_MEMBERS; i++) {
-		cpu[i] = c->m[i].pid > 0 ? cost_cpu_s(c->m[i].pid) : 0;
+		cpu[i] = c->m[i].pid > 0 ? bench_cpu_s(c->m[i].pid) : 0;
 		cpu[BENCH_MEMBERS] += cpu[i];
 	}
 }
@@ -285,15 +272,15 @@ static void watch_target(const struct bench_cluster *c, long pods, size_t i, str
 	w->on_pods = i % 2 == 1;
 	if (c->sys == BENCH_STSD) {
 		if (w->on_pods)
-			snprintf(
-			    w->url, sizeof w->url,
-			    "http://%s/api/v1/namespaces/default/pods?watch=true&resourceVersion=0&"
-			    "fieldSelector=spec.nodeName%%3Dnode-%02ld",
-			    api, node);
+			snprintf(w->url, sizeof w->url,
+			         BENCH_SCHEME
+			         "%s/api/v1/namespaces/default/pods?watch=true&resourceVersion=0&"
+			         "fieldSelector=spec.nodeName%%3Dnode-%02ld",
+			         api, node);
 		else
 			snprintf(w->url, sizeof w->url,
-			         "http://%s/api/v1/namespaces/" COST_NS_WATCH
-			         "/configmaps?watch=true&resourceVersion=0",
+			         BENCH_SCHEME "%s/api/v1/namespaces/" COST_NS_WATCH
+			                      "/configmaps?watch=true&resourceVersion=0",
 			         api);
 		w->initial = w->on_pods ? cost_pods_on_node(pods, node) : 0;
 		return;
@@ -305,7 +292,7 @@ static void watch_target(const struct bench_cluster *c, long pods, size_t i, str
 	end[strlen(end) - 1]++;
 	bench_b64(key, strlen(key), bkey);
 	bench_b64(end, strlen(end), bend);
-	snprintf(w->url, sizeof w->url, "http://%s/v3/watch", api);
+	snprintf(w->url, sizeof w->url, BENCH_SCHEME "%s/v3/watch", api);
 	snprintf(w->post, sizeof w->post,
 	         "{\"create_request\":{\"key\":\"%s\",\"range_end\":\"%s\"}}", bkey, bend);
 	w->initial = 0;
@@ -451,15 +438,15 @@ static void measure(struct bench_cluster *c, const struct cost_opts *o, struct r
 		res->broken = true;
 		return;
 	}
-	print_load("start");
+	bench_print_load("start");
 	load(c, o, res);
 	/* a settled cluster: the follower holds every pod before it is listed */
 	if (!settle(c, res))
 		return;
 	lists(c, o, res);
-	print_load("lists_done");
+	bench_print_load("lists_done");
 	throughputs(c, o, res);
-	print_load("end");
+	bench_print_load("end");
 	res->broken |= !bench_check_state(c);
 }
 

@@ -21,13 +21,6 @@
 #define COST_NS_PLAIN "bench-unwatched" /* ConfigMap creates with no watch open */
 #define COST_NS_WATCH "bench-watched"   /* ConfigMap creates with the watches open */
 
-/* Growable latency samples (ms). */
-struct cost_samples {
-	double *v;
-	size_t n, cap;
-};
-void cost_samples_add(struct cost_samples *s, double v);
-
 /* --- api_cost_http.c: objects, writes, reads, process memory --- */
 
 /* Pod i: ~1.5 KB of JSON, labels app=bench-(i%10); even i are bound to node-((i/2)%COST_NODES).
@@ -69,8 +62,9 @@ struct cost_get {
 	double ms;
 	bool oom;
 };
-/* GET url (post: POST it with body post, for etcd) with an optional Accept header; 0, or -1
- * without an answer (status then 0). The answer is NUL-terminated in g->body. */
+/* GET url (post: POST it with body post, for etcd) with an optional Accept header, on g->h (from
+ * bench_curl_new for the system url belongs to); 0, or -1 without an answer (status then 0). The
+ * answer is NUL-terminated in g->body. */
 int cost_get_run(struct cost_get *g, const char *url, const char *accept, const char *post);
 void cost_get_free(struct cost_get *g);
 
@@ -82,8 +76,6 @@ struct cost_mem {
 	long rss_kb, hwm_kb, anon_kb;
 };
 void cost_mem_read(pid_t pid, struct cost_mem *m);
-/* CPU time (user + system) pid has used so far in seconds, or -1. */
-double cost_cpu_s(pid_t pid);
 /* Reset the peak (VmHWM) to the current RSS through /proc/PID/clear_refs; false if refused. */
 bool cost_mem_reset_peak(pid_t pid);
 

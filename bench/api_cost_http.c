@@ -13,17 +13,6 @@
 #define READ_TIMEOUT_MS  120000
 #define VALUE_LEN        100
 
-void cost_samples_add(struct cost_samples *s, double v)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 4096;
-		s->v = realloc(s->v, s->cap * sizeof *s->v);
-		if (s->v == NULL)
-			bench_fail("out of memory for %zu latency samples", s->cap);
-	}
-	s->v[s->n++] = v;
-}
-
 /* --- objects --- */
 
 /* A pod shaped like an application replica: labels, one container with ports, env, resources and
@@ -94,7 +83,7 @@ struct writer {
 	long total, issued;  /* load: how many to send; throughput: total < 0 */
 	uint64_t begin, end; /* throughput: the counted window, CLOCK_MONOTONIC ns */
 	struct cost_writes *out;
-	struct cost_samples lat;
+	struct bench_samples lat;
 };
 
 static uint64_t next_seq;
@@ -131,11 +120,12 @@ static void make_pod(struct writer *w, struct slot *s, long i)
 	size_t len = cost_pod_json(i, pod, sizeof pod);
 
 	if (w->sys == BENCH_STSD) {
-		snprintf(s->url, sizeof s->url, "http://%s/api/v1/namespaces/default/pods", w->api);
+		snprintf(s->url, sizeof s->url, BENCH_SCHEME "%s/api/v1/namespaces/default/pods",
+		         w->api);
 		memcpy(s->body, pod, len + 1);
 		s->body_len = len;
 	} else {
-		snprintf(s->url, sizeof s->url, "http://%s/v3/kv/put", w->api);
+		snprintf(s->url, sizeof s->url, BENCH_SCHEME "%s/v3/kv/put", w->api);
 		snprintf(key, sizeof key, "/registry/pods/default/pod-%05ld", i);
 		s->body_len = etcd_put_body(key, pod, len, s->body, sizeof s->body);
 	}
@@ -151,15 +141,15 @@ static void make_configmap(struct writer *w, struct slot *s)
 	value[VALUE_LEN] = '\0';
 	snprintf(name, sizeof name, "cm-%" PRIu64, ++next_seq);
 	if (w->sys == BENCH_STSD) {
-		snprintf(s->url, sizeof s->url, "http://%s/api/v1/namespaces/%s/configmaps", w->api,
-		         w->ns);
+		snprintf(s->url, sizeof s->url, BENCH_SCHEME "%s/api/v1/namespaces/%s/configmaps",
+		         w->api, w->ns);
 		s->body_len = (size_t)snprintf(
 		    s->body, sizeof s->body,
 		    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\"},"
 		    "\"data\":{\"k\":\"%s\"}}",
 		    name, value);
 	} else {
-		snprintf(s->url, sizeof s->url, "http://%s/v3/kv/put", w->api);
+		snprintf(s->url, sizeof s->url, BENCH_SCHEME "%s/v3/kv/put", w->api);
 		snprintf(key, sizeof key, "/bench/%s/%s", w->ns, name);
 		s->body_len = etcd_put_body(key, value, VALUE_LEN, s->body, sizeof s->body);
 	}
@@ -222,7 +212,7 @@ static void finished(void *ud, CURLMsg *msg, uint64_t now)
 		w->out->ok++;
 		w->out->ok_window += in_window;
 		if (in_window)
-			cost_samples_add(&w->lat, (double)(now - s->started_ns) / 1e6);
+			bench_samples_add(&w->lat, (double)(now - s->started_ns) / 1e6);
 	}
 	if (w->total >= 0 || now < w->end)
 		arm(w, s - w->slots);
@@ -246,7 +236,7 @@ static void writer_run(struct writer *w, long nslots)
 		bench_fail("out of memory for %ld clients", nslots);
 	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, nslots);
 	for (long k = 0; k < nslots; k++)
-		if ((w->slots[k].h = bench_curl_new()) == NULL)
+		if ((w->slots[k].h = bench_curl_new(w->sys)) == NULL)
 			bench_fail("curl_easy_init failed");
 	drive(w);
 	if (w->lat.n > 0)
@@ -316,7 +306,7 @@ int cost_get_run(struct cost_get *g, const char *url, const char *accept, const 
 	uint64_t t0;
 	CURLcode rc;
 
-	if (g->h == NULL && (g->h = bench_curl_new()) == NULL)
+	if (g->h == NULL)
 		bench_fail("curl_easy_init failed");
 	if (accept != NULL) {
 		snprintf(line, sizeof line, "Accept: %s", accept);
@@ -387,7 +377,7 @@ long cost_metric(CURL *h, const char *api, const char *name)
 	size_t nlen = strlen(name);
 	long v = -1;
 
-	snprintf(url, sizeof url, "http://%s/metrics", api);
+	snprintf(url, sizeof url, BENCH_SCHEME "%s/metrics", api);
 	if (cost_get_run(&g, url, NULL, NULL) == 0 && g.status == 200) {
 		for (char *p = g.body; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 			if (strncmp(p, name, nlen) == 0 && (p[nlen] == ' ' || p[nlen] == '{')) {
@@ -418,27 +408,6 @@ void cost_mem_read(pid_t pid, struct cost_mem *m)
 		sscanf(line, "RssAnon: %ld", &m->anon_kb);
 	}
 	fclose(f);
-}
-
-double cost_cpu_s(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long utime, stime;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* after "pid (comm) ": state is field 3, utime and stime fields 14 and 15 (proc(5)) */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) !=
-	        2)
-		return -1;
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 bool cost_mem_reset_peak(pid_t pid)

@@ -40,21 +40,21 @@ static void request_of(const struct bench_cluster *c, int member, enum cost_list
 	if (c->sys == BENCH_ETCD) {
 		bench_b64(ETCD_PREFIX, strlen(ETCD_PREFIX), bkey);
 		bench_b64(ETCD_END, strlen(ETCD_END), bend);
-		snprintf(url, len, "http://%s/v3/kv/range", api);
+		snprintf(url, len, BENCH_SCHEME "%s/v3/kv/range", api);
 		snprintf(post, plen, "{\"key\":\"%s\",\"range_end\":\"%s\"%s}", bkey, bend,
 		         id == LIST_FOLLOWER ? ",\"serializable\":true" : "");
 		return;
 	}
 	if (id == LIST_LABEL)
-		snprintf(url, len, "http://%s" PODS_PATH "?labelSelector=app%%3Dbench-%d", api,
-		         LABEL_VALUE);
+		snprintf(url, len, BENCH_SCHEME "%s" PODS_PATH "?labelSelector=app%%3Dbench-%d",
+		         api, LABEL_VALUE);
 	else if (id == LIST_PAGED)
-		snprintf(url, len, "http://%s" PODS_PATH "?limit=%d%s%s", api, PAGE_LIMIT,
+		snprintf(url, len, BENCH_SCHEME "%s" PODS_PATH "?limit=%d%s%s", api, PAGE_LIMIT,
 		         token ? "&continue=" : "", token ? token : "");
 	else if (id == LIST_FOLLOWER)
-		snprintf(url, len, "http://%s" PODS_PATH "?resourceVersion=0", api);
+		snprintf(url, len, BENCH_SCHEME "%s" PODS_PATH "?resourceVersion=0", api);
 	else
-		snprintf(url, len, "http://%s" PODS_PATH, api);
+		snprintf(url, len, BENCH_SCHEME "%s" PODS_PATH, api);
 }
 
 /* The continue token of a page (URL-escaped into out), or false on the last page. Searched as
@@ -154,8 +154,8 @@ static bool read_once(struct bench_cluster *c, int member, enum cost_list_id id,
 void cost_list_figure(struct bench_cluster *c, int member, enum cost_list_id id, long pods,
                       long reps, struct cost_list_fig *f)
 {
-	struct cost_samples lat = {.n = 0};
-	struct cost_get g = {.h = NULL};
+	struct bench_samples lat = {.n = 0};
+	struct cost_get g = {.h = bench_curl_new(c->sys)};
 	pid_t pid = c->m[member].pid;
 	double ms;
 
@@ -165,7 +165,7 @@ void cost_list_figure(struct bench_cluster *c, int member, enum cost_list_id id,
 	f->peak_reset = cost_mem_reset_peak(pid);
 	for (long r = 0; r < reps; r++) {
 		if (read_once(c, member, id, &g, f, &ms))
-			cost_samples_add(&lat, ms);
+			bench_samples_add(&lat, ms);
 		if (bench_interrupted())
 			bench_poll_sleep(0);
 	}

@@ -136,7 +136,7 @@ static void *reader(void *ud)
 
 static bool open_one(struct cost_watches *ws, size_t i)
 {
-	CURL *h = bench_curl_new();
+	CURL *h = bench_curl_new(ws->sys);
 
 	if (h == NULL)
 		return false;

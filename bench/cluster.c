@@ -1,5 +1,6 @@
 /* cluster.c — three-member clusters for the benchmarks: stsd through `stsctl dev`, etcd spawned
- * directly; start, SIGKILL, restart on the same data, wait until settled, stop. */
+ * directly, both serving TLS with client certificates; start, SIGKILL, restart on the same data,
+ * wait until settled, stop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -18,6 +19,7 @@
 
 #include "errors.h"
 #include "harness.h"
+#include "pki.h"
 #include "util.h"
 
 #define START_TIMEOUT_MS  60000
@@ -27,7 +29,8 @@
 #define POLL_MS           20
 #define TAIL_BYTES        3000
 #define ETCD_TOKEN        "stsd-bench"
-#define ETCD_ARGC         32
+#define ETCD_ARGC         40
+#define ETCD_BUFS         8
 
 /* A sleep that never fails the run: for the paths that stop things, also after an interrupt. */
 static void sleep_ms(unsigned ms)
@@ -249,7 +252,23 @@ static int load_replica(struct bench_member *m, json_t *o)
 	return m->id > 0 && m->pid > 0 ? 0 : -1;
 }
 
-/* Read DIR/cluster.json: the replicas' addresses and their current pids. */
+/* The credentials `stsctl dev up` made (DIR/pki: the CA, the admin's client certificate in
+ * system:masters), registered for every stsd handle. A cluster without them is not TLS-only. */
+static int load_creds(json_t *doc)
+{
+	const char *scheme = json_string_value(json_object_get(doc, "scheme"));
+	const char *ca = json_string_value(json_object_get(doc, "caFile"));
+	const char *cert = json_string_value(json_object_get(doc, "adminCertFile"));
+	const char *key = json_string_value(json_object_get(doc, "adminKeyFile"));
+
+	if (scheme == NULL || strcmp(scheme, "https") != 0 || ca == NULL || cert == NULL ||
+	    key == NULL)
+		return -1;
+	bench_tls_set(BENCH_STSD, ca, cert, key);
+	return 0;
+}
+
+/* Read DIR/cluster.json: the replicas' addresses, their current pids, the client credentials. */
 static int stsd_load(struct bench_cluster *c)
 {
 	char path[PATH_MAX + 16];
@@ -260,12 +279,14 @@ static int stsd_load(struct bench_cluster *c)
 	snprintf(path, sizeof path, "%s/cluster.json", c->dir);
 	doc = json_load_file(path, 0, &je);
 	reps = json_object_get(doc, "replicas");
-	if (!json_is_array(reps) || json_array_size(reps) != BENCH_MEMBERS)
+	if (!json_is_array(reps) || json_array_size(reps) != BENCH_MEMBERS || load_creds(doc) != 0)
 		rv = -1;
 	for (size_t i = 0; rv == 0 && i < BENCH_MEMBERS; i++)
 		rv = load_replica(&c->m[i], json_array_get(reps, i));
 	if (rv != 0)
-		stsd_errf(c->err, sizeof c->err, -1, "%s: not the expected cluster record%s%s",
+		stsd_errf(c->err, sizeof c->err, -1,
+		          "%s: not the expected cluster record (3 replicas, scheme https, caFile, "
+		          "adminCertFile, adminKeyFile)%s%s",
 		          path, doc ? "" : ": ", doc ? "" : je.text);
 	json_decref(doc);
 	return rv;
@@ -312,10 +333,45 @@ static void stsd_stop(struct bench_cluster *c)
 
 /* --- etcd --- */
 
+/* DIR/pki: a CA like the one `stsctl dev up` makes (pki.h, ECDSA P-256), member M's serving
+ * certificate mM.{crt,key} and a client certificate client.{crt,key}, registered for every etcd
+ * handle. The serving certificates also carry clientAuth: etcd's JSON gateway presents its
+ * member's own certificate when it calls the member's gRPC service (etcd issue 9785). */
+static int etcd_pki(struct bench_cluster *c)
+{
+	char pki[PATH_MAX], out[PATH_MAX], cn[32], ca[PATH_MAX], key[PATH_MAX];
+	struct pki_ca_request car = {.dir = pki, .cn = "etcd-bench-ca"};
+	struct pki_cert_request rq = {.ca_dir = pki, .out = out, .cn = cn};
+	int rv;
+
+	fmt_path(pki, sizeof pki, "%s/pki", c->dir);
+	if ((rv = pki_ca_init(&car, c->err, sizeof c->err)) != STSD_OK)
+		return -1;
+	rq.sans[0] = "127.0.0.1";
+	rq.sans[1] = "localhost";
+	rq.server = rq.client = true;
+	for (int i = 0; i < BENCH_MEMBERS && rv == STSD_OK; i++) {
+		fmt_path(out, sizeof out, "%s/m%d", pki, c->m[i].id);
+		snprintf(cn, sizeof cn, "etcd-m%d", c->m[i].id);
+		rv = pki_issue(&rq, c->err, sizeof c->err);
+	}
+	rq = (struct pki_cert_request){
+	    .ca_dir = pki, .out = out, .cn = "admin", .orgs = {"system:masters"}, .client = true};
+	fmt_path(out, sizeof out, "%s/client", pki);
+	if (rv != STSD_OK || pki_issue(&rq, c->err, sizeof c->err) != STSD_OK)
+		return -1;
+	fmt_path(ca, sizeof ca, "%s/ca.crt", pki);
+	fmt_path(out, sizeof out, "%s/client.crt", pki);
+	fmt_path(key, sizeof key, "%s/client.key", pki);
+	bench_tls_set(BENCH_ETCD, ca, out, key);
+	return 0;
+}
+
 /* Fill argv (from the strings in buf) with member i's command line; the same for every start, as
- * etcd ignores the initial-cluster flags once its data directory exists. */
+ * etcd ignores the initial-cluster flags once its data directory exists. Clients speak TLS and
+ * must present a certificate of the cluster's CA; peers speak plain HTTP on loopback. */
 static void etcd_argv(const struct bench_cluster *c, int i, char *argv[ETCD_ARGC],
-                      char buf[5][PATH_MAX])
+                      char buf[ETCD_BUFS][PATH_MAX])
 {
 	const struct bench_member *m = &c->m[i];
 	char *ic = buf[4];
@@ -327,26 +383,48 @@ static void etcd_argv(const struct bench_cluster *c, int i, char *argv[ETCD_ARGC
 	snprintf(buf[0], PATH_MAX, "m%d", m->id);
 	snprintf(buf[1], PATH_MAX, "%s", m->data_dir);
 	snprintf(buf[2], PATH_MAX, "http://%s", m->peer);
-	snprintf(buf[3], PATH_MAX, "http://%s", m->api);
-	char *v[] = {"etcd",     "--name",
-	             buf[0],     "--data-dir",
-	             buf[1],     "--listen-peer-urls",
-	             buf[2],     "--initial-advertise-peer-urls",
-	             buf[2],     "--listen-client-urls",
-	             buf[3],     "--advertise-client-urls",
-	             buf[3],     "--initial-cluster",
-	             ic,         "--initial-cluster-state",
-	             "new",      "--initial-cluster-token",
-	             ETCD_TOKEN, "--logger",
-	             "zap",      "--log-outputs",
-	             "stderr",   NULL};
+	snprintf(buf[3], PATH_MAX, BENCH_SCHEME "%s", m->api);
+	fmt_path(buf[5], PATH_MAX, "%s/pki/m%d.crt", c->dir, m->id);
+	fmt_path(buf[6], PATH_MAX, "%s/pki/m%d.key", c->dir, m->id);
+	fmt_path(buf[7], PATH_MAX, "%s/pki/ca.crt", c->dir);
+	char *v[] = {"etcd",
+	             "--name",
+	             buf[0],
+	             "--data-dir",
+	             buf[1],
+	             "--listen-peer-urls",
+	             buf[2],
+	             "--initial-advertise-peer-urls",
+	             buf[2],
+	             "--listen-client-urls",
+	             buf[3],
+	             "--advertise-client-urls",
+	             buf[3],
+	             "--cert-file",
+	             buf[5],
+	             "--key-file",
+	             buf[6],
+	             "--client-cert-auth",
+	             "--trusted-ca-file",
+	             buf[7],
+	             "--initial-cluster",
+	             ic,
+	             "--initial-cluster-state",
+	             "new",
+	             "--initial-cluster-token",
+	             ETCD_TOKEN,
+	             "--logger",
+	             "zap",
+	             "--log-outputs",
+	             "stderr",
+	             NULL};
 	_Static_assert(sizeof v <= ETCD_ARGC * sizeof v[0], "ETCD_ARGC too small");
 	memcpy(argv, v, sizeof v);
 }
 
 static int etcd_spawn(struct bench_cluster *c, int i)
 {
-	char buf[5][PATH_MAX], *argv[ETCD_ARGC];
+	char buf[ETCD_BUFS][PATH_MAX], *argv[ETCD_ARGC];
 
 	etcd_argv(c, i, argv, buf);
 	c->m[i].pid = spawn(argv, c->m[i].log, c->err, sizeof c->err);
@@ -395,6 +473,8 @@ static int etcd_start(struct bench_cluster *c)
 		fmt_path(m->data_dir, sizeof m->data_dir, "%s/m%d", c->dir, m->id);
 		fmt_path(m->log, sizeof m->log, "%s/m%d.log", c->dir, m->id);
 	}
+	if (etcd_pki(c) != 0)
+		return -1;
 	for (int i = 0; i < BENCH_MEMBERS; i++)
 		if (etcd_spawn(c, i) != 0)
 			return -1;
@@ -413,12 +493,7 @@ int bench_cluster_start(struct bench_cluster *c, enum bench_system sys, const ch
 	*c = (struct bench_cluster){.sys = sys};
 	fmt_path(c->dir, sizeof c->dir, "%s/%s", parent, bench_system_name(sys));
 	fmt_path(c->helper_log, sizeof c->helper_log, "%s/stsctl.log", parent);
-	c->h = bench_curl_new();
-	bench_set_cluster(c);
-	if (c->h == NULL) {
-		stsd_errf(c->err, sizeof c->err, -1, "curl_easy_init failed");
-		return -1;
-	}
+	bench_track_cluster(c, true);
 	rv = sys == BENCH_STSD ? stsd_start(c) : etcd_start(c);
 	if (rv == 0)
 		rv = bench_cluster_settle(c, START_TIMEOUT_MS, &leader);
@@ -441,7 +516,7 @@ void bench_cluster_stop(struct bench_cluster *c)
 	if (c->h != NULL)
 		curl_easy_cleanup(c->h);
 	c->h = NULL;
-	bench_set_cluster(NULL);
+	bench_track_cluster(c, false);
 }
 
 int bench_cluster_kill(struct bench_cluster *c, int i)
@@ -470,6 +545,9 @@ int bench_cluster_restart(struct bench_cluster *c, int i)
 
 int bench_cluster_status(struct bench_cluster *c, int i, struct bench_status *st)
 {
+	/* made here, not at start: the system's credentials exist only once its start made them */
+	if (c->h == NULL && (c->h = bench_curl_new(c->sys)) == NULL)
+		return stsd_errf(c->err, sizeof c->err, -1, "curl_easy_init failed");
 	return bench_status_query(c->h, c->sys, c->m[i].api, st);
 }
 

@@ -59,22 +59,6 @@ struct result {
 	struct figure f[FIGURES];
 };
 
-struct samples {
-	double *v;
-	size_t n, cap;
-};
-
-static void samples_add(struct samples *s, double v)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 4096;
-		s->v = realloc(s->v, s->cap * sizeof *s->v);
-		if (s->v == NULL)
-			bench_fail("out of memory for %zu latency samples", s->cap);
-	}
-	s->v[s->n++] = v;
-}
-
 static size_t failures(const struct figure *f)
 {
 	return f->unavailable + f->timeouts + f->errors;
@@ -102,7 +86,7 @@ static void count(struct figure *f, enum bench_outcome out, CURL *h, const struc
 static void sequential(struct bench_cluster *c, CURL *h, int member, long ops, struct figure *f)
 {
 	struct figure scratch = {.ran = false};
-	struct samples lat = {.n = 0};
+	struct bench_samples lat = {.n = 0};
 	struct bench_req r = {.hdrs = NULL};
 	long status;
 
@@ -111,7 +95,7 @@ static void sequential(struct bench_cluster *c, CURL *h, int member, long ops, s
 		enum bench_outcome out =
 		    bench_write(h, &r, c->sys, c->m[member].api, WRITE_TIMEOUT, &status);
 		if (out == BENCH_OK)
-			samples_add(&lat, (double)(util_now_mono_ns() - t) / 1e6);
+			bench_samples_add(&lat, (double)(util_now_mono_ns() - t) / 1e6);
 		count(f ? f : &scratch, out, h, &r);
 		if (bench_interrupted())
 			bench_poll_sleep(0);
@@ -137,7 +121,7 @@ struct load {
 	long inflight;
 	uint64_t begin, end; /* the counted window, CLOCK_MONOTONIC ns */
 	struct figure *f;
-	struct samples lat;
+	struct bench_samples lat;
 };
 
 static void arm(struct load *l, long k)
@@ -166,7 +150,7 @@ static void finished(void *ud, CURLMsg *msg, uint64_t now)
 	if (now >= l->begin && now <= l->end) {
 		count(l->f, out, msg->easy_handle, r);
 		if (out == BENCH_OK)
-			samples_add(&l->lat, (double)(now - r->started_ns) / 1e6);
+			bench_samples_add(&l->lat, (double)(now - r->started_ns) / 1e6);
 	}
 	if (now < l->end)
 		arm(l, r - l->reqs);
@@ -191,7 +175,7 @@ static void throughput(struct bench_cluster *c, long clients, long seconds, cons
 		bench_fail("out of memory for %ld clients", clients);
 	curl_multi_setopt(l.multi, CURLMOPT_MAXCONNECTS, clients);
 	for (long k = 0; k < clients; k++)
-		if ((l.hs[k] = bench_curl_new()) == NULL)
+		if ((l.hs[k] = bench_curl_new(c->sys)) == NULL)
 			bench_fail("curl_easy_init failed");
 	l.begin = util_now_mono_ns() + WARMUP_MS * 1000000ull;
 	l.end = l.begin + (uint64_t)seconds * 1000000000ull;
@@ -238,7 +222,7 @@ static void print_figure(enum bench_system sys, enum figure_id id, const struct 
 static void measure(struct bench_cluster *c, const struct bench_opts *o, struct result *res)
 {
 	static const int all[BENCH_MEMBERS] = {0, 1, 2};
-	CURL *h = bench_curl_new();
+	CURL *h = bench_curl_new(c->sys);
 	int leader;
 
 	if (h == NULL)

@@ -181,14 +181,14 @@ static void run_system(enum bench_system sys, const char *tmp, const struct benc
                        struct result *res)
 {
 	struct bench_cluster c;
-	CURL *h = bench_curl_new();
+	CURL *h = NULL;
 
-	if (h == NULL)
-		bench_fail("curl_easy_init failed");
 	res->ran = true;
 	if (bench_cluster_start(&c, sys, tmp) != 0) {
 		fprintf(stderr, PROG ": error: %s: %s\n", bench_system_name(sys), c.err);
 		res->broken = true;
+	} else if ((h = bench_curl_new(sys)) == NULL) {
+		bench_fail("curl_easy_init failed");
 	}
 	for (int r = 1; !res->broken && r <= o->rounds; r++) {
 		if (one_round(&c, h, o, r, res) != 0) {
@@ -202,7 +202,8 @@ static void run_system(enum bench_system sys, const char *tmp, const struct benc
 	if (res->broken)
 		bench_cluster_dump_logs(&c);
 	bench_cluster_stop(&c);
-	curl_easy_cleanup(h);
+	if (h != NULL)
+		curl_easy_cleanup(h);
 	if (res->n > 0)
 		bench_stats_of(res->ms, res->n, &res->st);
 }

@@ -4,7 +4,12 @@
  *
  * Both systems are driven the same way: stsd through its Kubernetes-shaped API (a ConfigMap
  * create), etcd through its JSON gRPC gateway (a put to /v3/kv/put), each write carrying a value of
- * about BENCH_VALUE_LEN bytes under a name never used before in the process. */
+ * about BENCH_VALUE_LEN bytes under a name never used before in the process.
+ *
+ * Both serve their clients over TLS and require a client certificate (issue 5): stsd with the CA
+ * and admin certificate `stsctl dev up` makes, etcd with a CA, serving and client certificates
+ * cluster.c issues through common/pki.h (--client-cert-auth). etcd's peer traffic stays plain HTTP
+ * on loopback, as stsd's Raft traffic does. */
 #ifndef STSD_BENCH_HARNESS_H
 #define STSD_BENCH_HARNESS_H
 
@@ -19,6 +24,8 @@
 #define BENCH_VALUE_LEN 100
 #define BENCH_BODY_MAX  512
 #define BENCH_RESP_MAX  2048
+/* Every client URL of either system starts with this (both are TLS-only). */
+#define BENCH_SCHEME "https://"
 
 enum bench_system { BENCH_STSD, BENCH_ETCD, BENCH_SYSTEMS };
 
@@ -36,6 +43,7 @@ struct bench_opts {
 	bool systems[BENCH_SYSTEMS];
 	const char *dir;
 	bool keep;
+	unsigned given; /* the enum bench_opt_mask options given on the command line */
 };
 
 enum bench_opt_mask {
@@ -59,12 +67,13 @@ void bench_parse_opts(int argc, char **argv, unsigned allowed, const char *usage
 /* The name given to bench_init. */
 const char *bench_prog(void);
 
-/* Print "PROG: error: ..." to stderr, stop the cluster registered with bench_set_cluster, remove
- * the temporary directory (unless --keep) and exit 1. */
+/* Print "PROG: error: ..." to stderr, stop the clusters registered with bench_track_cluster,
+ * remove the temporary directory (unless --keep) and exit 1. */
 __attribute__((format(printf, 1, 2))) _Noreturn void bench_fail(const char *fmt, ...);
 
-/* The cluster to stop on failure or interruption (NULL: none); cluster.c registers its clusters. */
-void bench_set_cluster(struct bench_cluster *c);
+/* Whether c is to be stopped on failure or interruption; cluster.c registers its clusters while
+ * they run, one per system at a time (tls_bench runs one of each side by side). */
+void bench_track_cluster(struct bench_cluster *c, bool on);
 
 /* Make the run's temporary directory under parent (PARENT/PROG-XXXXXX) and return it; it lives
  * until bench_finish (or bench_fail), which removes it unless keep. */
@@ -80,6 +89,10 @@ void bench_poll_sleep(unsigned ms);
 /* Print "PROG: machine cpu=... cpus=N kernel=... dir=DIR fs=... date=..." and the etcd version. */
 void bench_print_machine(const char *dir);
 
+/* Print "PROG: loadavg when=WHEN value=..." (/proc/loadavg), so that a figure taken on a busy
+ * machine can be told from one that was not. */
+void bench_print_load(const char *when);
+
 const char *bench_system_name(enum bench_system sys);
 
 /* Order statistics of v (n >= 1, sorted in place), in the unit of v. p99 is the nearest rank. */
@@ -88,6 +101,16 @@ struct bench_stats {
 	double min, median, p99, max, mean;
 };
 void bench_stats_of(double *v, size_t n, struct bench_stats *s);
+
+/* Growable samples (latencies in ms); free v when done. Out of memory fails the run. */
+struct bench_samples {
+	double *v;
+	size_t n, cap;
+};
+void bench_samples_add(struct bench_samples *s, double v);
+
+/* CPU time (user + system) pid has used so far in seconds, or -1. */
+double bench_cpu_s(pid_t pid);
 
 /* Once the cluster has settled, print "PROG: consistency system=S state=same|differ|unchecked
  * members=..." (digests and applied indexes). Returns false when the members differ or the cluster
@@ -113,7 +136,7 @@ struct bench_cluster {
 	enum bench_system sys;
 	char dir[PATH_MAX]; /* stsd: the `stsctl dev` directory; etcd: the members' parent */
 	struct bench_member m[BENCH_MEMBERS];
-	CURL *h;          /* for status queries; owned */
+	CURL *h;          /* for status queries (made on first use); owned */
 	pid_t helper_pid; /* a running stsctl, killed with the cluster on failure */
 	char helper_log[PATH_MAX];
 	char err[1024];
@@ -184,11 +207,23 @@ void bench_req_write(CURL *h, struct bench_req *r, enum bench_system sys, const 
                      long timeout_ms);
 void bench_req_free(struct bench_req *r);
 
+/* A CURLOPT_WRITEFUNCTION keeping the first BENCH_RESP_MAX - 1 bytes of the answer in the
+ * struct bench_req given as CURLOPT_WRITEDATA (NUL-terminated). */
+size_t bench_req_sink(char *data, size_t size, size_t n, void *ud);
+
 /* Classify a finished transfer of h (rc its result). */
 enum bench_outcome bench_req_outcome(enum bench_system sys, CURL *h, CURLcode rc);
 
-/* A new easy handle with the options every request shares, or NULL. */
-CURL *bench_curl_new(void);
+/* The TLS credentials of sys's clients: the CA file that signed its serving certificates and the
+ * client certificate and key it accepts (PEM paths, copied). cluster.c sets them when it starts a
+ * cluster; every handle bench_curl_new makes for sys afterwards uses them. */
+void bench_tls_set(enum bench_system sys, const char *ca, const char *cert, const char *key);
+
+/* A new easy handle for requests to sys, with the options every request shares: HTTP/1.1 (etcd
+ * would offer HTTP/2 through ALPN; stsd does not speak it), sys's CA as the only trust anchor, its
+ * client certificate. The one place the benchmarks configure TLS. NULL when libcurl fails; fails
+ * the run when sys has no credentials yet (a programming error). */
+CURL *bench_curl_new(enum bench_system sys);
 
 /* Send one write synchronously to api; *status is the HTTP status (0 without an answer). */
 enum bench_outcome bench_write(CURL *h, struct bench_req *r, enum bench_system sys, const char *api,

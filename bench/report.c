@@ -23,23 +23,24 @@ static const char *prog = "bench";
 static char tmp_dir[PATH_MAX];
 static bool keep_tmp;
 static volatile sig_atomic_t interrupted;
-/* The cluster to stop when the run fails or is interrupted. */
-static struct bench_cluster *volatile current;
+/* The clusters to stop when the run fails or is interrupted: one per system at most. */
+static struct bench_cluster *volatile current[BENCH_SYSTEMS];
 
 /* Kill what the run started, so whatever waits on it returns; the main flow then fails cleanly at
  * its next poll. Only kill(2) here: it is async-signal-safe. */
 static void on_signal(int sig)
 {
-	struct bench_cluster *c = current;
-
 	interrupted = sig;
-	if (c == NULL)
-		return;
-	for (int i = 0; i < BENCH_MEMBERS; i++)
-		if (c->m[i].pid > 0)
-			kill(c->m[i].pid, SIGKILL);
-	if (c->helper_pid > 0)
-		kill(c->helper_pid, SIGKILL);
+	for (int s = 0; s < BENCH_SYSTEMS; s++) {
+		struct bench_cluster *c = current[s];
+		if (c == NULL)
+			continue;
+		for (int i = 0; i < BENCH_MEMBERS; i++)
+			if (c->m[i].pid > 0)
+				kill(c->m[i].pid, SIGKILL);
+		if (c->helper_pid > 0)
+			kill(c->helper_pid, SIGKILL);
+	}
 }
 
 void bench_init(const char *name)
@@ -60,9 +61,9 @@ void bench_init(const char *name)
 	srand48((long)util_now_mono_ns() ^ getpid());
 }
 
-void bench_set_cluster(struct bench_cluster *c)
+void bench_track_cluster(struct bench_cluster *c, bool on)
 {
-	current = c;
+	current[c->sys] = on ? c : NULL;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -86,7 +87,6 @@ static void remove_tmp(void)
 
 void bench_fail(const char *fmt, ...)
 {
-	struct bench_cluster *c = current;
 	va_list ap;
 
 	fprintf(stderr, "%s: error: ", prog);
@@ -94,9 +94,12 @@ void bench_fail(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	if (c != NULL) {
-		bench_cluster_dump_logs(c);
-		bench_cluster_stop(c);
+	for (int s = 0; s < BENCH_SYSTEMS; s++) {
+		struct bench_cluster *c = current[s];
+		if (c != NULL) {
+			bench_cluster_dump_logs(c);
+			bench_cluster_stop(c);
+		}
 	}
 	remove_tmp();
 	exit(interrupted ? 128 + interrupted : 1);
@@ -167,6 +170,38 @@ void bench_stats_of(double *v, size_t n, struct bench_stats *s)
 	s->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	s->p99 = v[(rank > 0 ? rank : 1) - 1];
 	s->mean = sum / (double)n;
+}
+
+void bench_samples_add(struct bench_samples *s, double v)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 4096;
+		s->v = realloc(s->v, s->cap * sizeof *s->v);
+		if (s->v == NULL)
+			bench_fail("out of memory for %zu latency samples", s->cap);
+	}
+	s->v[s->n++] = v;
+}
+
+double bench_cpu_s(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime, stime;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after "pid (comm) ": state is field 3, utime and stime fields 14 and 15 (proc(5)) */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) !=
+	        2)
+		return -1;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 bool bench_check_state(struct bench_cluster *c)
@@ -243,6 +278,7 @@ static bool parse_numeric(const char *a, const char *v, unsigned allowed, struct
 		if (strcmp(a, opts[k].name) != 0 || !(allowed & opts[k].mask))
 			continue;
 		*(long *)((char *)o + opts[k].field) = parse_long(&opts[k], v);
+		o->given |= opts[k].mask;
 		return true;
 	}
 	return false;
@@ -312,6 +348,18 @@ void bench_print_machine(const char *dir)
 	       log_quote(qkernel, sizeof qkernel, kernel), log_quote(qdir, sizeof qdir, dir),
 	       machine_fs_name(dir, fs, sizeof fs), date, etcd,
 	       curl_version_info(CURLVERSION_NOW)->version);
+}
+
+void bench_print_load(const char *when)
+{
+	char buf[128] = "unknown";
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f != NULL && fgets(buf, sizeof buf, f) != NULL)
+		buf[strcspn(buf, "\n")] = '\0';
+	if (f != NULL)
+		fclose(f);
+	printf("%s: loadavg when=%s value=\"%s\"\n", prog, when, buf);
 }
 
 const char *bench_prog(void)

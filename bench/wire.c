@@ -1,6 +1,8 @@
-/* wire.c — the benchmarks' HTTP: writes and status queries to stsd and etcd with libcurl. */
+/* wire.c — the benchmarks' HTTP: writes and status queries to stsd and etcd with libcurl over TLS.
+ */
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,7 @@
  * after its client gave up cannot turn the retry into a conflict. */
 static uint64_t next_seq;
 
-static size_t sink(char *data, size_t size, size_t n, void *ud)
+size_t bench_req_sink(char *data, size_t size, size_t n, void *ud)
 {
 	struct bench_req *r = ud;
 	size_t len = size * n, room = sizeof r->resp - 1 - r->resp_len;
@@ -28,16 +30,38 @@ static size_t sink(char *data, size_t size, size_t n, void *ud)
 	return len;
 }
 
-CURL *bench_curl_new(void)
-{
-	CURL *h = curl_easy_init();
+/* Each system's client credentials (bench_tls_set); a system's CA trusts nothing of the other's. */
+static struct {
+	char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+} creds[BENCH_SYSTEMS];
 
-	if (h == NULL)
+void bench_tls_set(enum bench_system sys, const char *ca, const char *cert, const char *key)
+{
+	snprintf(creds[sys].ca, sizeof creds[sys].ca, "%s", ca);
+	snprintf(creds[sys].cert, sizeof creds[sys].cert, "%s", cert);
+	snprintf(creds[sys].key, sizeof creds[sys].key, "%s", key);
+}
+
+CURL *bench_curl_new(enum bench_system sys)
+{
+	CURL *h;
+
+	if (creds[sys].ca[0] == '\0')
+		bench_fail("no TLS credentials for %s yet (its cluster has not started)",
+		           bench_system_name(sys));
+	if ((h = curl_easy_init()) == NULL)
 		return NULL;
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_MS);
 	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(h, CURLOPT_CAINFO, creds[sys].ca);
+	curl_easy_setopt(h, CURLOPT_CAPATH, NULL); /* the cluster's CA only, not the system's */
+	curl_easy_setopt(h, CURLOPT_SSLCERT, creds[sys].cert);
+	curl_easy_setopt(h, CURLOPT_SSLKEY, creds[sys].key);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	return h;
 }
 
@@ -91,10 +115,10 @@ void bench_req_write(CURL *h, struct bench_req *r, enum bench_system sys, const 
 
 	snprintf(name, sizeof name, "bench-%" PRIu64, ++next_seq);
 	if (sys == BENCH_STSD) {
-		snprintf(r->url, sizeof r->url, "http://%s" STSD_PATH, api);
+		snprintf(r->url, sizeof r->url, BENCH_SCHEME "%s" STSD_PATH, api);
 		body_stsd(r, name);
 	} else {
-		snprintf(r->url, sizeof r->url, "http://%s/v3/kv/put", api);
+		snprintf(r->url, sizeof r->url, BENCH_SCHEME "%s/v3/kv/put", api);
 		body_etcd(r, name);
 	}
 	if (r->hdrs == NULL) {
@@ -107,7 +131,7 @@ void bench_req_write(CURL *h, struct bench_req *r, enum bench_system sys, const 
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->hdrs);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)r->body_len);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bench_req_sink);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, r);
@@ -191,7 +215,7 @@ int bench_status_query(CURL *h, enum bench_system sys, const char *api, struct b
 	long status = 0;
 	CURLcode rc;
 
-	snprintf(r.url, sizeof r.url, "http://%s%s", api,
+	snprintf(r.url, sizeof r.url, BENCH_SCHEME "%s%s", api,
 	         sys == BENCH_STSD ? "/debug/raft" : "/v3/maintenance/status");
 	curl_easy_setopt(h, CURLOPT_URL, r.url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
@@ -201,7 +225,7 @@ int bench_status_query(CURL *h, enum bench_system sys, const char *api, struct b
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "{}");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, -1L);
 	}
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bench_req_sink);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)STATUS_TIMEOUT_MS);
 	rc = curl_easy_perform(h);
