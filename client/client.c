@@ -454,6 +454,8 @@ static int set_transfer(struct client *c, const char *url, long timeout_ms, stru
 		return STSD_NOMEM;
 	c->curl_err[0] = '\0';
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	/* Below the servers' idle timeout (30 s with TLS): never reuse a connection they closed. */
+	curl_easy_setopt(curl, CURLOPT_MAXAGE_CONN, 20L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, c->curl_err);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
