@@ -43,14 +43,19 @@ void api_reply_text(struct api_req *r, unsigned status, const char *text)
 	api_respond(r, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
-/* A failure Status with msg. */
-static json_t *failure(enum api_reason reason, const char *msg)
+/* A failure Status with the formatted message. */
+static json_t *failure(enum api_reason reason, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static json_t *failure(enum api_reason reason, const char *fmt, va_list ap)
 {
 	const struct reason_row *row = &reasons[reason];
-	json_t *st =
-	    json_pack("{s:s,s:s,s:{},s:s,s:s,s:i}", "kind", "Status", "apiVersion", "v1",
-	              "metadata", "status", "Failure", "message", msg, "code", (int)row->code);
+	char msg[1024];
+	json_t *st;
 
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	st = json_pack("{s:s,s:s,s:{},s:s,s:s,s:i}", "kind", "Status", "apiVersion", "v1",
+	               "metadata", "status", "Failure", "message", msg, "code", (int)row->code);
 	/* Kubernetes leaves the reason out of a 500 ("StatusReasonUnknown"). */
 	if (st && reason != API_INTERNAL)
 		json_object_set_new(st, "reason", json_string(row->text));
@@ -59,14 +64,13 @@ static json_t *failure(enum api_reason reason, const char *msg)
 
 char *api_status_text(enum api_reason reason, const char *fmt, ...)
 {
-	char msg[1024], *text;
+	char *text;
 	va_list ap;
 	json_t *st;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	st = failure(reason, fmt, ap);
 	va_end(ap);
-	st = failure(reason, msg);
 	text = st ? json_dumps(st, JSON_COMPACT) : NULL;
 	json_decref(st);
 	return text;
@@ -75,14 +79,12 @@ char *api_status_text(enum api_reason reason, const char *fmt, ...)
 void api_fail(struct api_req *r, enum api_reason reason, json_t *details, const char *fmt, ...)
 {
 	const struct reason_row *row = &reasons[reason];
-	char msg[1024];
 	va_list ap;
 	json_t *st;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	st = failure(reason, fmt, ap);
 	va_end(ap);
-	st = failure(reason, msg);
 	if (st && details)
 		json_object_set(st, "details", details);
 	json_decref(details);
