@@ -168,7 +168,7 @@ struct api_server {
 	void (*stop_done)(void *);
 	void *stop_ud;
 	struct api_watchers *watchers; /* open watches (watch.c); NULL until the first */
-	unsigned reads; /* reads running on the thread pool; stopping waits for them */
+	unsigned reads;            /* reads running on the thread pool; stopping waits for them */
 	struct api_access *access; /* credentials this replica accepts and uses */
 	const char *scheme;        /* "https", or "http" with --insecure-http: of every replica */
 };

@@ -238,8 +238,8 @@ static void set_transfer(const struct api_fwd *f, struct api_fwd_call *c)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	/* Reuse only connections idle for less than the peers' own idle timeout (30 s with TLS,
-	 * api/http_server.c): curl's default (118 s) reused connections the leader had already closed,
-	 * and a forward over one failed ("Send failure", bench/tls). */
+	 * api/http_server.c): curl's default (118 s) reused connections the leader had already
+	 * closed, and a forward over one failed ("Send failure", bench/tls). */
 	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 20L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, f->connect_timeout_ms);

@@ -53,8 +53,8 @@ static void http_metrics(struct api_buf *t, const struct api_server *s)
 	       "Forwarded requests that got no answer from the leader.", s->stats.forward_failed);
 	metric(t, "stsd_api_unauthorized_total", "counter",
 	       "Requests refused for missing or wrong credentials (401).", s->stats.unauthorized);
-	metric(t, "stsd_api_forbidden_total", "counter",
-	       "Requests refused by authorization (403).", s->stats.forbidden);
+	metric(t, "stsd_api_forbidden_total", "counter", "Requests refused by authorization (403).",
+	       s->stats.forbidden);
 	metric(t, "stsd_api_watches", "gauge", "Watches open on this replica.", api_watch_count(s));
 	metric(t, "stsd_api_watch_slow_closed_total", "counter",
 	       "Watches ended because their client read too slowly.", api_watch_slow_closed(s));

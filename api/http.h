@@ -32,10 +32,11 @@
 /* TLS of a listener. The files are PEM; they are read at start and again by api_http_reload_tls
  * (SIGHUP), which new handshakes use at once while open connections keep theirs. */
 struct api_http_tls {
-	const char *cert_file;      /* serving certificate, optionally followed by its chain */
-	const char *key_file;       /* its private key */
-	const char *client_ca_file; /* CAs whose client certificates are requested (NULL: none are;
-	                             * verifying them is the handler's job, see api_req_peer_cert) */
+	const char *cert_file; /* serving certificate, optionally followed by its chain */
+	const char *key_file;  /* its private key */
+	const char
+	    *client_ca_file; /* CAs whose client certificates are requested (NULL: none are;
+	                      * verifying them is the handler's job, see api_req_peer_cert) */
 };
 
 struct api_req;

@@ -80,8 +80,8 @@ struct api_http {
 	unsigned port;
 	struct api_req *reqs; /* live requests */
 	struct api_http_stats stats;
-	bool in_run; /* inside MHD_run */
-	bool kick;   /* MHD_run must run again soon */
+	bool in_run;          /* inside MHD_run */
+	bool kick;            /* MHD_run must run again soon */
 	unsigned zero_streak; /* MHD_get_timeout answered 0 this many times in a row (http_arm) */
 	bool stopping;
 	unsigned closing; /* uv handles whose close callback is still due */

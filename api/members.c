@@ -212,7 +212,8 @@ static void join_or_record(struct api_server *s, const struct cons_member *self)
 	/* Join until this replica is in the configuration once; a replica removed later stays out
 	 * (starting it again with --join asks to join again). */
 	if (!s->joined && s->n_join > 0) {
-		peer_url(s, s->join[s->join_next++ % s->n_join], "/stsd/v1/members", url, sizeof url);
+		peer_url(s, s->join[s->join_next++ % s->n_join], "/stsd/v1/members", url,
+		         sizeof url);
 		peer_send(s, "POST", url);
 		return;
 	}

@@ -38,17 +38,18 @@ struct pki_ca_request {
 int pki_ca_init(const struct pki_ca_request *rq, char *err, size_t errlen);
 
 struct pki_cert_request {
-	const char *ca_dir;     /* holds ca.crt and ca.key */
-	const char *out;        /* path prefix: OUT.crt and OUT.key are written */
-	const char *cn;         /* subject CN (the user name of a client certificate); required */
+	const char *ca_dir; /* holds ca.crt and ca.key */
+	const char *out;    /* path prefix: OUT.crt and OUT.key are written */
+	const char *cn;     /* subject CN (the user name of a client certificate); required */
 	const char *orgs[PKI_MAX_NAMES]; /* subject O values (groups), NULL-terminated */
 	const char *sans[PKI_MAX_NAMES]; /* SANs, NULL-terminated: an IPv4/IPv6 literal becomes an
 	                                  * IP SAN, anything else a DNS SAN */
-	bool server;            /* extKeyUsage serverAuth (needs at least one SAN) */
-	bool client;            /* extKeyUsage clientAuth */
-	long days;              /* validity from now; 0: PKI_DEFAULT_DAYS */
+	bool server;                     /* extKeyUsage serverAuth (needs at least one SAN) */
+	bool client;                     /* extKeyUsage clientAuth */
+	long days;                       /* validity from now; 0: PKI_DEFAULT_DAYS */
 	/* When not 0, the exact validity (Unix seconds), overriding days: tests make expired and
-	 * not-yet-valid certificates with it. not_before defaults to now - 5 minutes (clock skew). */
+	 * not-yet-valid certificates with it. not_before defaults to now - 5 minutes (clock skew).
+	 */
 	int64_t not_before, not_after;
 	enum pki_key_type key;
 	bool force; /* overwrite existing OUT.crt / OUT.key */

@@ -133,11 +133,8 @@ static void make_pki(struct harness *h)
 {
 	char dir[280], out[300], err[512];
 	struct pki_ca_request ca = {.dir = dir};
-	struct pki_cert_request admin = {.ca_dir = dir,
-	                                 .out = out,
-	                                 .cn = "admin",
-	                                 .orgs = {"system:masters"},
-	                                 .client = true};
+	struct pki_cert_request admin = {
+	    .ca_dir = dir, .out = out, .cn = "admin", .orgs = {"system:masters"}, .client = true};
 
 	snprintf(dir, sizeof dir, "%.256s/pki", h->root);
 	if (pki_ca_init(&ca, err, sizeof err) != STSD_OK)
