@@ -217,6 +217,18 @@ for u in "$leader" "$follower"; do
 	expect foreign GET "$u" /healthz 401
 done
 
+# A certificate that expires while its connection is kept alive stops working on that connection:
+# two requests 7.5 s apart on one connection (curl --rate 8/m), the certificate valid for the first 4 s.
+"$stsctl" pki issue --dir "$dir/pki" --out "$certs/short" --client --cn admin --org system:masters \
+	--not-before 2020-01-01T00:00:00Z --not-after "$(date -u -d '+4 seconds' +%Y-%m-%dT%H:%M:%SZ)" \
+	>/dev/null
+short=(-s -o /dev/null -w '%{http_code} %{num_connects}\n' --max-time 30 --cacert "$dir/pki/ca.crt"
+	--cert "$certs/short.crt" --key "$certs/short.key")
+out=$(curl --rate 8/m "${short[@]}" "https://$leader/api/v1/namespaces" \
+	--next "${short[@]}" "https://$leader/api/v1/namespaces") || true
+[ "$(tr '\n' ' ' <<<"$out")" = "200 1 401 0 " ] ||
+	fail "a certificate expiring on a kept-alive connection (want '200 1 401 0'): $out"
+
 # ---- Only replicas may speak for another user ----
 for who in node-a admin "token:$admin_token"; do
 	for u in "$leader" "$follower"; do
