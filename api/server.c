@@ -134,7 +134,7 @@ int api_reload(struct api_server *s, char *err, size_t errlen)
 {
 	int rv = STSD_OK;
 
-	if (s->scheme[4] == 's')
+	if (strcmp(s->scheme, "https") == 0)
 		rv = api_http_reload_tls(s->http, err, errlen);
 	if (rv == STSD_OK)
 		rv = api_access_reload(s, err, errlen);
