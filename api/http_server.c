@@ -282,10 +282,10 @@ static void apply_defaults(struct api_http_options *o)
 }
 
 /* TLS handshakes that stall (a client that connects and sends nothing, or half a ClientHello)
- * hold a connection slot until the idle timeout; with TLS the timeout of a connection that has
- * not completed a request is this much shorter, so a flood of them cannot fill the slots for
- * long. MHD has one timeout for every connection, so it applies to idle keep-alive connections
- * too; clients reconnect (client-go and curl do so transparently). */
+ * hold a connection slot until the idle timeout; with TLS that timeout is at most this, so a flood
+ * of them cannot fill the slots for long. MHD has one timeout for every connection, so it applies
+ * to idle keep-alive connections too (not to suspended ones: watches stay); clients reconnect
+ * (client-go and curl do so transparently; our clients reuse a connection for at most 20 s). */
 #define TLS_IDLE_TIMEOUT_S 30u
 
 static struct MHD_Daemon *start_daemon(struct api_http *h, const struct sockaddr_in *sa)
