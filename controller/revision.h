@@ -37,7 +37,9 @@ void ctl_revision_hash(const json_t *data, int64_t collision_count, char out[16]
  * older equal revision to max+1 on rollback (UPDATE); bump the collision count when a revision of
  * the computed name holds different data; delete the oldest revisions beyond
  * spec.revisionHistoryLimit (default 10) that are neither current, update nor referenced by a pod
- * (DELETE). Fills *out (release with ctl_revisions_free). Returns 0, or STSD_NOMEM. */
+ * (DELETE). Fills *out (release with ctl_revisions_free). Returns 0, STSD_INVALID (a set without
+ * name, uid or an object template; nothing planned) or STSD_NOMEM. New revisions copy the set's
+ * annotations, as upstream's newRevision does (kubectl rollout history reads change-cause). */
 int ctl_revisions_plan(const json_t *set, const json_t *const *revs, size_t n_revs,
                        const json_t *const *pods, size_t n_pods, struct ctl_plan *plan,
                        struct ctl_revisions *out);
