@@ -35,7 +35,10 @@ struct ctl_sts_input {
  * claim_set, claim_ordinal), deletions, updates (identity/storage drift), the status update
  * (only when it changes) and events (SuccessfulCreate, SuccessfulDelete, RecreatingFailedPod,
  * FailedCreate...) to plan. An ordinal whose claim is held by another pod uid or is RELEASING
- * gets no new pod (its old copy may still run: DESIGN.md, Identity). Returns 0 or STSD_NOMEM. */
+ * gets no new pod (its old copy may still run: DESIGN.md, Identity). Returns 0, STSD_INVALID (a
+ * set without a name, or no rev) or STSD_NOMEM. The choices where upstream versions differ are
+ * listed in sts.c's header comment. Parallel creations come in slow-start order; the executor
+ * applies them in batches (1, 2, 4 ...). */
 int ctl_sts_plan(const struct ctl_sts_input *in, struct ctl_plan *plan);
 
 /* The pod of ordinal at revision (name <set>-<ordinal>, hostname, subdomain, the three labels,
