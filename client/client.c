@@ -31,9 +31,22 @@ struct request {
 	const char *content_type;
 };
 
+/* What client_stream adds to a request: where lines go, and when to give up. */
+struct stream {
+	client_line_cb cb; /* NULL: collect the body as client_request does */
+	void *ud;
+	const volatile int *stop; /* may be NULL */
+	long timeout_ms;          /* one attempt's whole transfer */
+	bool started;             /* a 2xx body is being streamed: never retried from here */
+	bool cancelled;           /* *stop or the callback ended it */
+	size_t scanned;           /* bytes of the held partial line known to have no '\n' */
+};
+
 /* The body and headers of one attempt as libcurl delivers them. */
 struct sink {
 	struct client_response *resp;
+	struct stream *st; /* NULL for a plain request */
+	CURL *curl;
 	size_t cap;
 	bool toobig;
 	bool nomem;
@@ -277,11 +290,70 @@ void client_response_free(struct client_response *resp)
 	resp->retry_after = -1;
 }
 
+/* Hand every complete line held in r->body to the stream's callback and keep the rest. A '\r'
+ * before the '\n' is dropped. False when the callback asked to end. */
+static bool emit_lines(struct stream *st, struct client_response *r)
+{
+	size_t start = 0, len;
+	char *nl;
+
+	while ((nl = memchr(r->body + st->scanned, '\n', r->body_len - st->scanned)) != NULL) {
+		len = (size_t)(nl - (r->body + start));
+		*nl = '\0';
+		if (len > 0 && r->body[start + len - 1] == '\r')
+			r->body[start + --len] = '\0';
+		st->scanned = (size_t)(nl - r->body) + 1;
+		if (st->cb(st->ud, r->body + start, len) != 0) {
+			st->cancelled = true;
+			return false;
+		}
+		start = st->scanned;
+	}
+	memmove(r->body, r->body + start, r->body_len - start);
+	r->body_len -= start;
+	st->scanned = r->body_len;
+	return true;
+}
+
+/* The last line of a stream that ended without a '\n'. write_cb always leaves room for a NUL. */
+static bool emit_tail(struct stream *st, struct client_response *r)
+{
+	size_t len = r->body_len;
+
+	if (len == 0)
+		return true;
+	r->body[len] = '\0';
+	if (r->body[len - 1] == '\r')
+		r->body[--len] = '\0';
+	r->body_len = 0;
+	st->scanned = 0;
+	if (st->cb(st->ud, r->body, len) != 0) {
+		st->cancelled = true;
+		return false;
+	}
+	return true;
+}
+
+/* Whether this write is part of a 2xx body that client_stream splits into lines. */
+static bool streaming(struct sink *s)
+{
+	long status = 0;
+
+	if (s->st == NULL || s->st->cb == NULL)
+		return false;
+	if (!s->st->started) {
+		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+		s->st->started = status >= 200 && status < 300;
+	}
+	return s->st->started;
+}
+
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct sink *s = ud;
 	struct client_response *r = s->resp;
 	size_t n = size * nmemb, cap = s->cap;
+	bool lines = streaming(s);
 	char *p;
 
 	if (r->body_len + n > CLIENT_MAX_BODY) {
@@ -300,7 +372,23 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
 	}
 	memcpy(r->body + r->body_len, data, n);
 	r->body_len += n;
+	if (lines && !emit_lines(s->st, r))
+		return 0; /* CURLE_WRITE_ERROR ends the transfer */
 	return n;
+}
+
+/* libcurl calls this about once a second even when no data flows: the stop flag is seen. */
+static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	struct stream *st = ud;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (st->stop != NULL && *st->stop != 0) {
+		st->cancelled = true;
+		return 1;
+	}
+	return 0;
 }
 
 /* The value of header line `line` when it is header `name`, trimmed into out; false otherwise. */
@@ -468,6 +556,12 @@ static int set_transfer(struct client *c, const char *url, long timeout_ms, stru
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, s);
+	if (s->st != NULL) { /* long-lived: notice a dead peer, and the caller's stop flag */
+		curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, s->st);
+		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	return STSD_OK;
 }
 
@@ -501,6 +595,14 @@ static int judge(struct client *c, CURLcode cc, const char *base, struct sink *s
 	if (s->toobig)
 		return client_errorf(c, STSD_TOOBIG, "%s: response over %lu bytes", base,
 		                     CLIENT_MAX_BODY);
+	if (s->st != NULL && s->st->cancelled)
+		return client_errorf(c, STSD_SHUTDOWN, "%s: stream ended by its caller", base);
+	if (s->st != NULL && s->st->started && cc != CURLE_OK) {
+		/* Lines went out already: the caller resumes, preferably on another replica. */
+		c->current = (c->current + 1) % c->n_urls;
+		return client_errorf(c, STSD_IO, "%s: stream broken: %s", base,
+		                     c->curl_err[0] != '\0' ? c->curl_err : curl_easy_strerror(cc));
+	}
 	if (tls_misconfigured(cc)) /* every replica would fail alike: say so at once */
 		return client_errorf(c, STSD_IO, "%s: %s", base,
 		                     c->curl_err[0] != '\0' ? c->curl_err : curl_easy_strerror(cc));
@@ -513,21 +615,25 @@ static int judge(struct client *c, CURLcode cc, const char *base, struct sink *s
 	*retry = r->status == 503;
 	if (*retry)
 		client_errorf(c, STSD_OK, "%s: 503 Service Unavailable", base);
+	if (s->st != NULL && s->st->started && !emit_tail(s->st, r))
+		return client_errorf(c, STSD_SHUTDOWN, "%s: stream ended by its caller", base);
 	return finish_body(r);
 }
 
 /* One attempt at the current replica. */
-static int attempt(struct client *c, const struct request *q, long timeout_ms,
+static int attempt(struct client *c, const struct request *q, struct stream *st, long timeout_ms,
                    struct client_response *r, bool *retry)
 {
 	const char *base = c->urls[c->current];
-	struct sink s = {.resp = r};
+	struct sink s = {.resp = r, .st = st, .curl = c->curl};
 	struct curl_slist *headers;
 	char *url;
 	int rv;
 
 	client_response_free(r);
 	r->base_url = base;
+	if (st != NULL)
+		st->started = st->cancelled = false, st->scanned = 0;
 	if ((url = malloc(strlen(base) + strlen(q->path) + 1)) == NULL ||
 	    (headers = make_headers(q->content_type)) == NULL) {
 		free(url);
@@ -547,12 +653,17 @@ static int attempt(struct client *c, const struct request *q, long timeout_ms,
 	return rv;
 }
 
-static void sleep_ms(long ms)
+/* Sleep ms, in slices of at most 100 ms while *stop (may be NULL) stays 0. */
+static void sleep_ms(long ms, const volatile int *stop)
 {
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+	while (ms > 0 && (stop == NULL || *stop == 0)) {
+		long slice = stop != NULL && ms > 100 ? 100 : ms;
+		struct timespec ts = {.tv_sec = slice / 1000, .tv_nsec = (slice % 1000) * 1000000L};
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		ms -= slice;
+	}
 }
 
 static long remaining_ms(uint64_t deadline)
@@ -563,11 +674,14 @@ static long remaining_ms(uint64_t deadline)
 }
 
 /* The timeout of the next attempt: the configured one, or what is left before the deadline (at
- * least 1 ms: 0 would mean none to libcurl). */
-static long attempt_timeout(const struct client *c, uint64_t deadline)
+ * least 1 ms: 0 would mean none to libcurl). A stream's own timeout is not cut by the deadline,
+ * which bounds only the wait for an answer. */
+static long attempt_timeout(const struct client *c, const struct stream *st, uint64_t deadline)
 {
 	long left = remaining_ms(deadline);
 
+	if (st != NULL && st->timeout_ms > 0)
+		return st->timeout_ms;
 	left = left > 0 ? left : 1;
 	return c->opts.timeout_ms < left ? c->opts.timeout_ms : left;
 }
@@ -597,7 +711,8 @@ struct retry {
 
 /* After a failed attempt: move to the next replica, and wait once every replica has failed in
  * this round (at least a 503's Retry-After, capped). False when no attempt is left. */
-static bool next_attempt(struct client *c, struct retry *rt, long retry_after, uint64_t deadline)
+static bool next_attempt(struct client *c, struct retry *rt, long retry_after, uint64_t deadline,
+                         const volatile int *stop)
 {
 	long wait;
 
@@ -612,10 +727,10 @@ static bool next_attempt(struct client *c, struct retry *rt, long retry_after, u
 		wait = retry_after * 1000;
 	wait = wait < c->opts.backoff_max_ms ? wait : c->opts.backoff_max_ms;
 	wait = wait < remaining_ms(deadline) ? wait : remaining_ms(deadline);
-	sleep_ms(wait);
+	sleep_ms(wait, stop);
 	rt->backoff_ms = rt->backoff_ms * 2 < c->opts.backoff_max_ms ? rt->backoff_ms * 2
 	                                                             : c->opts.backoff_max_ms;
-	return remaining_ms(deadline) > 0;
+	return remaining_ms(deadline) > 0 && (stop == NULL || *stop == 0);
 }
 
 static int no_answer(struct client *c, const struct request *q, const struct retry *rt,
@@ -631,10 +746,11 @@ static int no_answer(struct client *c, const struct request *q, const struct ret
 	                     (unsigned long long)(util_now_mono_ms() - start), last);
 }
 
-int client_request(struct client *c, const char *method, const char *path, const void *body,
-                   size_t len, const char *content_type, struct client_response *resp)
+/* client_request, and client_stream when st is not NULL. */
+static int perform(struct client *c, const struct request q, struct stream *st,
+                   struct client_response *resp)
 {
-	const struct request q = {method, path, body, len, content_type};
+	const volatile int *stop = st != NULL ? st->stop : NULL;
 	uint64_t start = util_now_mono_ms(), deadline = start + (uint64_t)c->opts.deadline_ms;
 	struct client_response r = {.retry_after = -1}, held = {.retry_after = -1};
 	struct retry rt = {.backoff_ms = c->opts.backoff_ms};
@@ -648,7 +764,7 @@ int client_request(struct client *c, const char *method, const char *path, const
 		return rv;
 	do {
 		rt.attempts++;
-		rv = attempt(c, &q, attempt_timeout(c, deadline), &r, &retry);
+		rv = attempt(c, &q, st, attempt_timeout(c, st, deadline), &r, &retry);
 		if (rv != STSD_OK || !retry)
 			break;
 		if (r.status == 503) { /* kept in case no replica answers better */
@@ -656,11 +772,16 @@ int client_request(struct client *c, const char *method, const char *path, const
 			held = r;
 			memset(&r, 0, sizeof r);
 		}
-	} while (next_attempt(c, &rt, held.retry_after, deadline));
+	} while (next_attempt(c, &rt, held.retry_after, deadline, stop));
 	if (rv == STSD_OK && !retry) {
 		client_response_free(&held);
 		*resp = r;
 		return STSD_OK;
+	}
+	if (rv == STSD_OK && stop != NULL && *stop != 0) {
+		client_response_free(&held);
+		return client_errorf(c, STSD_SHUTDOWN, "%s %s: stopped by the caller", q.method,
+		                     q.path);
 	}
 	if (rv == STSD_OK && held.status == 503) {
 		*resp = held;
@@ -668,4 +789,19 @@ int client_request(struct client *c, const char *method, const char *path, const
 	}
 	client_response_free(&held);
 	return rv != STSD_OK ? rv : no_answer(c, &q, &rt, start, deadline);
+}
+
+int client_request(struct client *c, const char *method, const char *path, const void *body,
+                   size_t len, const char *content_type, struct client_response *resp)
+{
+	return perform(c, (struct request){method, path, body, len, content_type}, NULL, resp);
+}
+
+int client_stream(struct client *c, const char *method, const char *path, long timeout_ms,
+                  client_line_cb line_cb, void *ud, const volatile int *stop,
+                  struct client_response *resp)
+{
+	struct stream st = {.cb = line_cb, .ud = ud, .stop = stop, .timeout_ms = timeout_ms};
+
+	return perform(c, (struct request){method, path, NULL, 0, NULL}, &st, resp);
 }

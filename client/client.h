@@ -94,6 +94,28 @@ const char *client_current_url(const struct client *c);
 int client_request(struct client *c, const char *method, const char *path, const void *body,
                    size_t len, const char *content_type, struct client_response *resp);
 
+/* One line of a streamed answer: len bytes at line, NUL-terminated, without the '\n' (nor a '\r'
+ * before it); valid during the call only. A non-zero return ends the stream. */
+typedef int (*client_line_cb)(void *ud, const char *line, size_t len);
+
+/* Send method for path (no body) and stream the answer: when it is 2xx and line_cb is not NULL,
+ * every line of the body goes to line_cb as it arrives (a last line without '\n' too), and
+ * resp->body keeps nothing; otherwise the body is collected into resp as client_request does.
+ * Until some replica answers, fails over and backs off as client_request does. One attempt may
+ * last timeout_ms (0: the client's timeout_ms), not cut by the deadline. While it waits (for an
+ * answer, for data, between attempts), *stop is checked at least once a second (stop may be
+ * NULL). Used for watches (lines of JSON events) and for lists that must stop on request.
+ *
+ * Returns 0 when an answer came and ended cleanly: *resp holds its status and headers (and the
+ * body when not streamed), freed by client_response_free. Otherwise *resp is empty and the reason
+ * is in client_errmsg: STSD_SHUTDOWN (*stop became non-zero, or line_cb returned non-zero),
+ * STSD_IO when the connection broke after a 2xx answer had started (the next request goes to
+ * the next replica first: the caller resumes from the last line it got), or the errors of
+ * client_request (STSD_TOOBIG: one line over CLIENT_MAX_BODY). */
+int client_stream(struct client *c, const char *method, const char *path, long timeout_ms,
+                  client_line_cb line_cb, void *ud, const volatile int *stop,
+                  struct client_response *resp);
+
 /* Free resp's body and clear it. Safe on a cleared or zeroed response. */
 void client_response_free(struct client_response *resp);
 
