@@ -47,6 +47,25 @@ void ctl_plan_event(struct ctl_plan *p, const char *resource, const char *ns, co
 	va_end(ap);
 }
 
+bool ctl_plan_touches(const struct ctl_plan *p, const char *resource, const char *ns,
+                      const char *name)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->a[i].kind != CTL_EVENT && strcmp(p->a[i].resource, resource) == 0 &&
+		    strcmp(p->a[i].ns, ns ? ns : "") == 0 &&
+		    strcmp(p->a[i].name, name ? name : "") == 0)
+			return true;
+	return false;
+}
+
+void ctl_plan_requeue(struct ctl_plan *p, int64_t seconds)
+{
+	if (seconds < 1)
+		seconds = 1;
+	if (p->requeue_after_s == 0 || seconds < p->requeue_after_s)
+		p->requeue_after_s = seconds;
+}
+
 void ctl_plan_free(struct ctl_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)

@@ -44,7 +44,10 @@ struct ctl_action {
 struct ctl_plan {
 	struct ctl_action *a;
 	size_t n, cap;
-	bool oom; /* an append failed: the plan is incomplete and must not be executed */
+	bool oom; /* an allocation failed: the plan is incomplete and must not be executed */
+	/* > 0: sync again after this many seconds even if nothing changes (a Ready pod becomes
+	 * available once minReadySeconds pass: upstream requeues for it too). */
+	int64_t requeue_after_s;
 };
 
 /* Append an action (its obj is stolen, may be NULL); returns it for the caller to fill in, or
@@ -55,6 +58,12 @@ struct ctl_action *ctl_plan_add(struct ctl_plan *p, enum ctl_kind kind, const ch
 void ctl_plan_event(struct ctl_plan *p, const char *resource, const char *ns, const char *name,
                     const char *type, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
+/* Whether the plan already has an action on resource ns/name (a second one, planned from the
+ * same snapshot, would carry a precondition the first makes false). */
+bool ctl_plan_touches(const struct ctl_plan *p, const char *resource, const char *ns,
+                      const char *name);
+/* Ask for another sync after seconds (the earliest request wins). */
+void ctl_plan_requeue(struct ctl_plan *p, int64_t seconds);
 /* Release every action and empty the plan. */
 void ctl_plan_free(struct ctl_plan *p);
 

@@ -216,6 +216,15 @@ static json_t *new_revision_obj(const struct rev_ctx *c, const char *name, const
 	return obj;
 }
 
+/* The number after the newest revision's, or -1 when that one is already the largest there is
+ * (a hand-written ControllerRevision can hold any int64: never overflow). */
+static int64_t next_number(const struct rev_ctx *c)
+{
+	int64_t last = ctl_int(c->sorted[c->n - 1], "revision", 0);
+
+	return last < 0 ? 1 : last == INT64_MAX ? -1 : last + 1;
+}
+
 /* No revision holds the data: create one, bumping the collision count while the name is taken
  * by a revision with other data (CreateControllerRevision's retry, decided here from the
  * snapshot instead of by failing creates). */
@@ -223,10 +232,12 @@ static int plan_create(struct rev_ctx *c, struct ctl_plan *plan, struct ctl_revi
 {
 	char hash[16];
 	char name[254];
-	int64_t number = c->n ? ctl_int(c->sorted[c->n - 1], "revision", 0) + 1 : 1;
+	int64_t number = c->n ? next_number(c) : 1;
 	json_t *obj;
 	int rc;
 
+	if (number < 0)
+		return STSD_INVALID;
 	/* Each bump moves past one taken name, so at most n + 1 tries. */
 	for (size_t tries = 0;; tries++) {
 		rc = revision_hash(c->data, out->collision_count, hash);
@@ -267,7 +278,8 @@ static int plan_update(struct rev_ctx *c, struct ctl_plan *plan, struct ctl_revi
 	out->update_number = ctl_int(c->update, "revision", 0);
 	if (i == c->n)
 		return STSD_OK;
-	next = ctl_int(c->sorted[c->n - 1], "revision", 0) + 1;
+	if ((next = next_number(c)) < 0)
+		return STSD_INVALID;
 	obj = json_deep_copy(c->update);
 	if (obj == NULL || json_object_set_new(obj, "revision", json_integer(next)) != 0) {
 		json_decref(obj);
@@ -392,8 +404,9 @@ int ctl_revisions_plan(const json_t *set, const json_t *const *revs, size_t n_re
 		return json_is_object(json_object_get(json_object_get(set, "spec"), "template"))
 		           ? STSD_NOMEM
 		           : STSD_INVALID;
+	/* int32 as upstream's type; the bumps below stay far from overflow. */
 	out->collision_count = ctl_int(set, "status.collisionCount", 0);
-	if (out->collision_count < 0)
+	if (out->collision_count < 0 || out->collision_count > INT32_MAX)
 		out->collision_count = 0;
 	c.sorted = malloc((n_revs ? n_revs : 1) * sizeof *c.sorted);
 	if (c.sorted == NULL) {
@@ -409,6 +422,8 @@ int ctl_revisions_plan(const json_t *set, const json_t *const *revs, size_t n_re
 	json_decref(c.data);
 	if (rc == STSD_OK && plan->oom)
 		rc = STSD_NOMEM;
+	if (rc == STSD_NOMEM)
+		plan->oom = true; /* never execute a plan an allocation failure cut short */
 	if (rc != STSD_OK)
 		ctl_revisions_free(out);
 	return rc;

@@ -248,10 +248,26 @@ static enum step process_condemned(struct sts_sync *s, size_t i)
 
 /* ---- Rolling update -------------------------------------------------------------------------- */
 
+/* An outdated pod the update may delete: not terminating, not Failed/Succeeded (processReplica
+ * already deletes those), and not already acted on in this plan (an identity fix planned from the
+ * same snapshot: a delete after it could never meet its precondition). */
 static bool outdated(const struct sts_sync *s, const json_t *pod)
 {
+	const char *phase = sts_phase(pod);
+
 	return pod != NULL && strcmp(sts_revision(pod), s->in->rev->update) != 0 &&
-	       !sts_terminating(pod);
+	       !sts_terminating(pod) && strcmp(phase, "Failed") != 0 &&
+	       strcmp(phase, "Succeeded") != 0 &&
+	       !ctl_plan_touches(s->plan, "pods", s->ns, ctl_str(pod, "metadata.name"));
+}
+
+/* The status counts after deleting pod for the update: it leaves currentReplicas only if it was
+ * at the current revision (upstream decrements unconditionally, and its status validation then
+ * refuses the negative count; ours would have written it). */
+static void count_update_delete(struct sts_sync *s, const json_t *pod)
+{
+	if (strcmp(sts_revision(pod), s->in->rev->current) == 0 && s->counts.current > 0)
+		s->counts.current--;
 }
 
 /* getStatefulSetMaxUnavailable: an int, or a percent of spec.replicas rounded down; at least 1. */
@@ -283,9 +299,13 @@ static void rolling_update(struct sts_sync *s)
 		 * partition. */
 		for (t = s->replicas - 1; t >= min; t--) {
 			const json_t *pod = find_pod(s, s->start + t);
+			if (pod &&
+			    ctl_plan_touches(s->plan, "pods", s->ns, ctl_str(pod, "metadata.name")))
+				return; /* acted on this sync (failed, identity): the update waits
+				         */
 			if (outdated(s, pod)) {
 				delete_pod(s, pod);
-				s->counts.current--;
+				count_update_delete(s, pod);
 				return;
 			}
 			if (sts_unavailable(pod, s->min_ready, s->in->now))
@@ -302,7 +322,7 @@ static void rolling_update(struct sts_sync *s)
 		const json_t *pod = find_pod(s, s->start + t);
 		if (outdated(s, pod)) {
 			delete_pod(s, pod);
-			s->counts.current--;
+			count_update_delete(s, pod);
 			budget--;
 		}
 	}
@@ -426,9 +446,16 @@ static int sync(const struct ctl_sts_input *in, struct ctl_plan *plan, bool writ
 	*status = sts_status_json(&s);
 	if (*status != NULL && write_status && !s.error)
 		sts_plan_status(&s, *status);
+	for (size_t i = 0; i < in->n_pods; i++) {
+		int64_t wait = sts_available_in(in->pods[i], s.min_ready, in->now);
+		if (wait > 0)
+			ctl_plan_requeue(plan, wait);
+	}
 	if (s.error || *status == NULL || plan->oom)
 		rc = STSD_NOMEM;
 out:
+	if (rc == STSD_NOMEM)
+		plan->oom = true; /* never execute a plan an allocation failure cut short */
 	free(s.pods);
 	free(s.condemned);
 	return rc;

@@ -58,6 +58,9 @@ bool sts_running_ready(const json_t *pod);
 bool sts_available(const json_t *pod, int64_t min_ready, int64_t now);
 /* Upstream isUnavailable: not (Running, Ready, not terminating and available); NULL (a replica
  * not created yet) is unavailable. */
+/* Seconds until a Ready pod becomes available (minReadySeconds), 0 when it is already or is not
+ * Ready: the sync asks to be run again then (upstream requeues after minReadySeconds). */
+int64_t sts_available_in(const json_t *pod, int64_t min_ready, int64_t now);
 bool sts_unavailable(const json_t *pod, int64_t min_ready, int64_t now);
 const char *sts_revision(const json_t *pod);
 /* RFC 3339 UTC ("2026-01-02T03:04:05Z", fraction or offset accepted) to Unix seconds; false if

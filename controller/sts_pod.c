@@ -91,6 +91,17 @@ bool sts_available(const json_t *pod, int64_t min_ready, int64_t now)
 	return since + min_ready < now;
 }
 
+int64_t sts_available_in(const json_t *pod, int64_t min_ready, int64_t now)
+{
+	int64_t since;
+
+	if (min_ready <= 0 || pod == NULL || !pod_ready(pod) ||
+	    !sts_parse_time(ctl_str(ready_condition(pod), "lastTransitionTime"), &since) ||
+	    since + min_ready < now)
+		return 0;
+	return since + min_ready - now + 1;
+}
+
 bool sts_unavailable(const json_t *pod, int64_t min_ready, int64_t now)
 {
 	return !(sts_running_ready(pod) && !sts_terminating(pod) &&
@@ -301,19 +312,19 @@ bool sts_identity_matches(const struct sts_sync *s, const json_t *pod, int64_t o
 {
 	const json_t *labels = json_object_get(json_object_get(pod, "metadata"), "labels");
 	const char *name = ctl_str(pod, "metadata.name");
-	json_t *copy, *l, *spec;
+	json_t *copy, *l;
 	char idx[24];
 	int rc = 0;
 
+	(void)s;
 	snprintf(idx, sizeof idx, "%lld", (long long)ord);
 	*fixed = NULL;
+	/* Labels only, as upstream's identityMatches/updateIdentity: hostname and subdomain are set
+	 * when the pod is created and never after (initIdentity: "immutable fields only on initial
+	 * Pod creation"; the API refuses pod spec updates). */
 	if (str_eq(json_string_value(json_object_get(labels, STS_LABEL_POD_NAME)), name) &&
-	    str_eq(json_string_value(json_object_get(labels, STS_LABEL_POD_INDEX)), idx) &&
-	    str_eq(ctl_str(pod, "spec.hostname"), name) &&
-	    str_eq(ctl_str(pod, "spec.subdomain"), s->service))
+	    str_eq(json_string_value(json_object_get(labels, STS_LABEL_POD_INDEX)), idx))
 		return true;
-	/* updateIdentity (plus hostname and subdomain): labels and those two fields only; the rest
-	 * of the pod, its template part included, is left as it is. */
 	copy = json_deep_copy(pod);
 	l = json_object_get(json_object_get(copy, "metadata"), "labels");
 	if (!json_is_object(l)) {
@@ -322,16 +333,6 @@ bool sts_identity_matches(const struct sts_sync *s, const json_t *pod, int64_t o
 	}
 	rc |= set_str(l, STS_LABEL_POD_NAME, name);
 	rc |= set_str(l, STS_LABEL_POD_INDEX, idx);
-	spec = json_object_get(copy, "spec");
-	if (!json_is_object(spec)) {
-		spec = json_object();
-		rc |= json_object_set_new(copy, "spec", spec);
-	}
-	rc |= set_str(spec, "hostname", name);
-	if (s->service && *s->service)
-		rc |= set_str(spec, "subdomain", s->service);
-	else
-		json_object_del(spec, "subdomain");
 	if (rc != 0 || copy == NULL) {
 		json_decref(copy);
 		return false;

@@ -419,13 +419,57 @@ static void test_identity_drift(void **state)
 	    json_string_value(json_object_get(at(fixed, "metadata.labels"),
 	                                      "statefulset.kubernetes.io/pod-name")),
 	    "web-0");
-	assert_string_equal(S(fixed, "spec.subdomain"), "nginx");
+	/* Labels only: hostname and subdomain are creation-only (upstream's initIdentity). */
+	assert_null(S(fixed, "spec.subdomain"));
 	assert_string_equal(S(fixed, "spec.containers.0.image"), "edited"); /* not the template */
 	assert_string_equal(S(fixed, "metadata.uid"), S(p, "metadata.uid"));
 	assert_non_null(event(f, "SuccessfulUpdate"));
 	apply(f);
 	sync_set(f);
 	assert_int_equal(count(f, CTL_UPDATE, "pods"), 0);
+	fx_free(f);
+}
+
+/* Review findings: one plan never acts twice on a pod (the second precondition could never hold),
+ * and currentReplicas never goes below zero. */
+static void test_one_action_per_pod(void **state)
+{
+	struct fx *f = rolled(3, "Parallel");
+	const json_t *st;
+	(void)state;
+
+	set_path(pod(f, "web-2"), "status.phase", json_string("Failed"));
+	sync_set(f);
+	assert_int_equal(count(f, CTL_DELETE, "pods"), 1);
+	fx_free(f);
+
+	f = rolled(3, "OrderedReady");
+	json_object_del(at(pod(f, "web-2"), "metadata.labels"), "apps.kubernetes.io/pod-index");
+	sync_set(f);
+	assert_int_equal(count(f, CTL_UPDATE, "pods") + count(f, CTL_DELETE, "pods"), 1);
+	fx_free(f);
+
+	f = rolled(3, "OrderedReady");
+	use_revisions(f, "web-z", "web-b"); /* current is neither the pods' nor the update's */
+	sync_set(f);
+	st = new_status(f);
+	assert_true(st == NULL || ctl_int(st, "currentReplicas", 0) >= 0);
+	fx_free(f);
+}
+
+static void test_requeue_for_min_ready(void **state)
+{
+	struct fx *f = fx_new(1, "OrderedReady");
+	(void)state;
+
+	set_path(f->set, "spec.minReadySeconds", json_integer(30));
+	add_pod(f, 0, "web-a", "Running", true);
+	set_path(pod(f, "web-0"), "status.conditions",
+	         J("[{\"type\":\"Ready\",\"status\":\"True\","
+	           "\"lastTransitionTime\":\"2020-01-01T00:00:00Z\"}]"));
+	f->now = 1577836800 + 10; /* Ready for 10 s of 30 */
+	sync_set(f);
+	assert_int_equal(f->plan.requeue_after_s, 21);
 	fx_free(f);
 }
 
@@ -481,6 +525,8 @@ int main(void)
 	    cmocka_unit_test(test_claims_block_recreation),
 	    cmocka_unit_test(test_deleted_set_status_only),
 	    cmocka_unit_test(test_identity_drift),
+	    cmocka_unit_test(test_one_action_per_pod),
+	    cmocka_unit_test(test_requeue_for_min_ready),
 	    cmocka_unit_test(test_bad_input),
 	};
 
