@@ -27,6 +27,7 @@ static const char usage[] =
 
 static const char up_usage[] =
     "Usage: stsctl dev up --dir DIR [--replicas N] [--stsd PATH] [--timeout SECONDS]\n"
+    "                     [--simulated-agents N]\n"
     "\n"
     "Start N stsd replicas on free loopback ports, bootstrapped as one cluster, and wait until a\n"
     "leader is elected and every replica is ready. DIR must not exist or be empty; it receives\n"
@@ -47,6 +48,10 @@ static const char up_usage[] =
     "      --replicas N       how many replicas, 1 to 9 (default 3)\n"
     "      --stsd PATH        the stsd binary (default $STSD_BIN/stsd, else stsd beside stsctl)\n"
     "      --timeout SECONDS  how long to wait for readiness (default 30)\n"
+    "      --simulated-agents N\n"
+    "                         also start N simulated nodes sim-0 .. sim-(N-1) (one stsagent\n"
+    "                         --simulate process, node certificates in pki/nodes/, log\n"
+    "                         agent-sim.log) and wait until every one is Ready\n"
     "  -h, --help             show this help and exit\n";
 
 static const char down_usage[] =
@@ -68,6 +73,7 @@ struct dev_args {
 	long replicas;
 	long id;
 	long timeout_ms;
+	long agents; /* --simulated-agents */
 };
 
 static bool is_help(const char *a)
@@ -76,10 +82,11 @@ static bool is_help(const char *a)
 }
 
 /* The options, in the order of the bits that say which a command takes. */
-enum { OPT_DIR, OPT_STSD, OPT_REPLICAS, OPT_ID, OPT_TIMEOUT, OPT_COUNT };
-static const char *const option_names[OPT_COUNT] = {"--dir", "--stsd", "--replicas", "--id",
-                                                    "--timeout"};
-#define UP_OPTIONS      (1u << OPT_DIR | 1u << OPT_STSD | 1u << OPT_REPLICAS | 1u << OPT_TIMEOUT)
+enum { OPT_DIR, OPT_STSD, OPT_REPLICAS, OPT_ID, OPT_TIMEOUT, OPT_AGENTS, OPT_COUNT };
+static const char *const option_names[OPT_COUNT] = {"--dir", "--stsd",    "--replicas",
+                                                    "--id",  "--timeout", "--simulated-agents"};
+#define UP_OPTIONS \
+	(1u << OPT_DIR | 1u << OPT_STSD | 1u << OPT_REPLICAS | 1u << OPT_TIMEOUT | 1u << OPT_AGENTS)
 #define DOWN_OPTIONS    (1u << OPT_DIR)
 #define RESTART_OPTIONS (1u << OPT_DIR | 1u << OPT_ID | 1u << OPT_TIMEOUT)
 
@@ -102,6 +109,11 @@ static bool set_option(int k, const char *v, struct dev_args *a)
 		if (cli_parse_int(v, 1, 1000000, &a->id))
 			return true;
 		fprintf(stderr, "stsctl dev: bad --id '%s'\n", v);
+		return false;
+	case OPT_AGENTS:
+		if (cli_parse_int(v, 0, 1000, &a->agents))
+			return true;
+		fprintf(stderr, "stsctl dev: --simulated-agents must be 0 to 1000, not '%s'\n", v);
 		return false;
 	default:
 		if (cli_parse_duration(v, &a->timeout_ms))
@@ -322,6 +334,15 @@ static void stop_started(const struct dev_replica *replicas, size_t count)
 	dev_stop(procs, n, 5000, stdout);
 }
 
+/* Stop the simulated agent we started (pid > 0), after a failure. */
+static void stop_agent(pid_t pid)
+{
+	struct dev_proc p = {.name = "agent sim", .pid = pid};
+
+	if (pid > 0)
+		dev_stop(&p, 1, 5000, stdout);
+}
+
 static bool record(struct dev_cluster *cl)
 {
 	char err[512];
@@ -367,6 +388,7 @@ static int up(int argc, char **argv)
 	uint64_t t0 = util_now_mono_ms();
 	bool want[DEV_MAX_REPLICAS] = {false}, ok = true;
 	struct dev_args a;
+	pid_t agent = 0;
 	int rv;
 
 	if ((rv = parse_args(argc, argv, up_usage, UP_OPTIONS, &a)) != 0)
@@ -386,9 +408,11 @@ static int up(int argc, char **argv)
 	for (size_t i = 0; i < cl.n && ok; i++)
 		ok = want[i] = start_replica(&cl.replicas[i]);
 	ok = ok && record(&cl) && dev_wait_ready(&cl, want, a.timeout_ms, true);
+	ok = ok && (a.agents == 0 || dev_agents_up(&cl, a.agents, a.timeout_ms, &agent));
 	if (ok) {
 		print_usage_hints(&cl, util_now_mono_ms() - t0);
 	} else {
+		stop_agent(agent);
 		stop_started(cl.replicas, cl.n);
 		fprintf(stderr, "stsctl dev up: the cluster did not start; logs are in %s\n",
 		        cl.dir);

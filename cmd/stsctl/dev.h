@@ -71,6 +71,22 @@ void dev_cluster_free(struct dev_cluster *cl);
  * running stsctl. Returns 0, or STSD_NOTFOUND when it is not executable (reason in err). */
 int dev_find_stsd(const char *flag, char *out, size_t len, char *err, size_t errlen);
 
+/* dev_find_stsd for any binary prog of the project ("stsagent"): flag (an option named flag_name,
+ * which may be NULL when there is none) if given, else $STSD_BIN/prog, else prog beside the
+ * running stsctl. */
+int dev_find_binary(const char *prog, const char *flag_name, const char *flag, char *out,
+                    size_t len, char *err, size_t errlen);
+
+/* --- dev_agents.c --- */
+
+/* Start n simulated nodes for a running cluster (dev up --simulated-agents): node certificates
+ * DIR/pki/nodes/sim-<i>.{crt,key} (CN system:node:sim-<i>, O system:nodes), one `stsagent
+ * --simulate --nodes n` process (the binary beside stsctl, or in $STSD_BIN) recorded in
+ * cluster.json's "agents", then wait until n nodes sim-<i> are Ready or timeout_ms passes. On
+ * failure (reported on stderr) *pid is the agent's pid for the caller to stop (0 when none
+ * started). */
+bool dev_agents_up(struct dev_cluster *cl, long n, long timeout_ms, pid_t *pid);
+
 /* --- dev_pki.c --- */
 
 /* Make DIR/pki: a CA (ca.crt, ca.key), replica-<id>.{crt,key} for replicas 1..replicas (CN

@@ -309,29 +309,37 @@ int dev_write_kubeconfig(const struct dev_cluster *cl, char *err, size_t len)
 	           : stsd_errf(err, len, STSD_IO, "cannot write %s: %s", path, strerror(e));
 }
 
-int dev_find_stsd(const char *flag, char *out, size_t len, char *err, size_t errlen)
+int dev_find_binary(const char *prog, const char *flag_name, const char *flag, char *out,
+                    size_t len, char *err, size_t errlen)
 {
 	char candidate[PATH_MAX + 16], self[PATH_MAX], real[PATH_MAX];
-	const char *from = "--stsd", *bin = getenv("STSD_BIN");
+	const char *from = flag_name, *bin = getenv("STSD_BIN");
+	char hint[64] = "set STSD_BIN";
 	ssize_t n;
 
+	if (flag_name != NULL)
+		snprintf(hint, sizeof hint, "pass %s PATH or set STSD_BIN", flag_name);
 	if (flag != NULL) {
 		snprintf(candidate, sizeof candidate, "%s", flag);
 	} else if (bin != NULL && bin[0] != '\0') {
-		snprintf(candidate, sizeof candidate, "%s/stsd", bin);
+		snprintf(candidate, sizeof candidate, "%.4000s/%s", bin, prog);
 		from = "$STSD_BIN";
 	} else if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
 		self[n] = '\0';
-		snprintf(candidate, sizeof candidate, "%s/stsd", dirname(self));
+		snprintf(candidate, sizeof candidate, "%.4000s/%s", dirname(self), prog);
 		from = "the directory of stsctl";
 	} else {
-		return stsd_errf(err, errlen, STSD_NOTFOUND, "cannot find stsd: pass --stsd PATH");
+		return stsd_errf(err, errlen, STSD_NOTFOUND, "cannot find %s: %s", prog, hint);
 	}
 	if (access(candidate, X_OK) != 0 || realpath(candidate, real) == NULL)
 		return stsd_errf(err, errlen, STSD_NOTFOUND,
-		                 "cannot run stsd at %s (from %s): %s; pass --stsd PATH or set "
-		                 "STSD_BIN",
-		                 candidate, from, strerror(errno));
+		                 "cannot run %s at %s (from %s): %s; %s", prog, candidate, from,
+		                 strerror(errno), hint);
 	snprintf(out, len, "%s", real);
 	return STSD_OK;
+}
+
+int dev_find_stsd(const char *flag, char *out, size_t len, char *err, size_t errlen)
+{
+	return dev_find_binary("stsd", "--stsd", flag, out, len, err, errlen);
 }
