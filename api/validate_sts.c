@@ -10,6 +10,7 @@
  * controller creates pods and claims from them and a bad one would only fail later, per replica.
  * The MaxUnavailableStatefulSet gate is alpha (off) in 1.32: maxUnavailable is validated but not
  * defaulted. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +315,23 @@ static void name_is_label(const json_t *obj, struct api_invalid *inv)
 	api_invalid_free(&probe);
 }
 
+/* stsd's own rule (not taken from upstream): every ordinal of the set must be an int32, since pod
+ * names, claims and the planner parse it so; past INT32_MAX the controller would create a pod it
+ * can never recognise. The wording follows apimachinery's "must be less than or equal to". */
+static void ordinals_fit(const json_t *spec, struct api_invalid *inv)
+{
+	int64_t start, replicas = 1;
+
+	if (!v_int(v_obj(spec, "ordinals"), "start", &start) || start < 0)
+		return;
+	if (v_has(spec, "replicas") && !v_int(spec, "replicas", &replicas))
+		return;
+	if (replicas >= 0 && replicas <= INT32_MAX && start > INT32_MAX - replicas)
+		v_invalid_int(inv, "spec.ordinals.start", start,
+		              "spec.ordinals.start + spec.replicas must be less than or equal to "
+		              "2147483647");
+}
+
 void api_statefulset_validate(json_t *obj, json_t *old, struct api_invalid *inv)
 {
 	json_t *spec = v_obj(obj, "spec"), *empty = NULL;
@@ -329,6 +347,7 @@ void api_statefulset_validate(json_t *obj, json_t *old, struct api_invalid *inv)
 	v_nonneg(inv, "spec.minReadySeconds", spec, "minReadySeconds");
 	v_nonneg(inv, "spec.revisionHistoryLimit", spec, "revisionHistoryLimit");
 	v_nonneg(inv, "spec.ordinals.start", v_obj(spec, "ordinals"), "start");
+	ordinals_fit(spec, inv);
 	selector(spec, inv);
 	template(spec, inv);
 	if (old)

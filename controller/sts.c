@@ -4,8 +4,10 @@
  * slowStartBatch, updateStatefulSetAfterInvariantEstablished).
  *
  * Where stsd differs, on purpose:
- * - A missing ordinal whose claim is RELEASING, or HELD by a uid that is no live pod of the set,
- *   gets no pod (its old copy may still run: DESIGN.md, Identity); OrderedReady stops there.
+ * - A missing ordinal with a claim (RELEASING, or HELD by a pod that is not at this ordinal)
+ *   gets no pod (its old copy may still run: DESIGN.md, Identity), with a FailedCreate Warning
+ *   once per sync; OrderedReady stops there.
+ * - Ordinals stop at INT32_MAX (validation refuses ordinals.start + replicas beyond it).
  * - A Failed or Succeeded pod is deleted (with upstream's former RecreatingFailedPod event) and
  *   replaced by a later sync, once it is gone and its claim released (upstream >= 1.31 also
  *   waits for the next sync).
@@ -112,27 +114,31 @@ static void create_pod(struct sts_sync *s, int64_t ord, const char *name)
 
 /* ---- Replicas -------------------------------------------------------------------------------- */
 
-static bool live_uid(const struct sts_sync *s, const char *uid)
+/* A missing ordinal with any claim at all gets no pod (DESIGN.md, Identity): the pod that holds
+ * it is not this ordinal's pod (there is none), and its old copy may still run; the store would
+ * refuse the creation anyway. Said once per sync, for the first such ordinal, as a Warning: a
+ * silent stall would look like a controller bug. */
+static bool claim_blocked(struct sts_sync *s, int64_t ord, const char *name)
 {
-	for (size_t i = 0; uid && i < s->in->n_pods; i++) {
-		const char *u = ctl_str(s->in->pods[i], "metadata.uid");
-		if (u && strcmp(u, uid) == 0)
-			return true;
-	}
-	return false;
-}
+	const struct ctl_claim *c = NULL;
 
-/* An ordinal whose previous holder may still run cannot get a new pod (DESIGN.md, Identity). */
-static bool claim_blocked(const struct sts_sync *s, int64_t ord)
-{
-	for (size_t i = 0; i < s->in->n_claims; i++) {
-		const struct ctl_claim *c = &s->in->claims[i];
-		if ((int64_t)c->ordinal != ord)
-			continue;
-		if (c->state == CTL_CLAIM_RELEASING || !live_uid(s, c->pod_uid))
-			return true;
+	for (size_t i = 0; i < s->in->n_claims && c == NULL; i++)
+		if ((int64_t)s->in->claims[i].ordinal == ord)
+			c = &s->in->claims[i];
+	if (c == NULL)
+		return false;
+	if (!s->claim_event) {
+		s->claim_event = true;
+		ctl_plan_event(
+		    s->plan, "statefulsets", s->ns, s->name, "Warning", "FailedCreate",
+		    "create Pod %s in StatefulSet %s failed error: the identity of ordinal %lld is "
+		    "still claimed by pod uid %s (%s)",
+		    name, s->name, (long long)ord, sts_nz(c->pod_uid),
+		    c->state == CTL_CLAIM_RELEASING
+		        ? "releasing: waiting for its node to confirm termination or be fenced"
+		        : "held by a pod that is not this set's pod at this ordinal");
 	}
-	return false;
+	return true;
 }
 
 static enum step create_replica(struct sts_sync *s, int64_t ord)
@@ -143,7 +149,7 @@ static enum step create_replica(struct sts_sync *s, int64_t ord)
 	if (++s->missing_seen > STS_MAX_NEW)
 		return STEP_ERROR;
 	snprintf(name, sizeof name, "%s-%lld", s->name, (long long)ord);
-	if (claim_blocked(s, ord) || sts_pvc_stale(s, ord, NULL))
+	if (claim_blocked(s, ord, name) || sts_pvc_stale(s, ord, NULL))
 		return STEP_BLOCK;
 	/* CreateStatefulPod: the PVCs first; one being deleted blocks the pod. */
 	sts_create_missing_pvcs(s, ord, name, &deleting);
@@ -157,6 +163,10 @@ static enum step create_replica(struct sts_sync *s, int64_t ord)
 		return STEP_ERROR;
 	}
 	create_pod(s, ord, name);
+	/* CreateStatefulPod then sets the retention ownerRefs of the claims that existed already
+	 * (UpdatePodClaimForRetentionPolicy); the new ones were created with them. */
+	if (!s->error)
+		sts_fix_pvc_owners(s, name, NULL, ord);
 	if (s->error)
 		return STEP_ERROR;
 	return s->monotonic ? STEP_BLOCK : STEP_CONTINUE;
@@ -169,7 +179,7 @@ static enum step enforce_invariants(struct sts_sync *s, const json_t *pod, int64
 	json_t *fixed;
 	struct ctl_action *a;
 
-	sts_fix_pvc_owners(s, pod, ord);
+	sts_fix_pvc_owners(s, name, ctl_str(pod, "metadata.uid"), ord);
 	if (!s->error && !sts_terminating(pod) && !sts_identity_matches(s, pod, ord, &fixed)) {
 		a = fixed ? ctl_plan_add(s->plan, CTL_UPDATE, "pods", s->ns, name, fixed) : NULL;
 		if (a == NULL) {
@@ -227,7 +237,10 @@ static enum step process_replica(struct sts_sync *s, size_t i)
 
 static enum step fix_condemned_claims(struct sts_sync *s, size_t i)
 {
-	sts_fix_pvc_owners(s, s->condemned[i].obj, s->condemned[i].ord);
+	const json_t *pod = s->condemned[i].obj;
+
+	sts_fix_pvc_owners(s, ctl_str(pod, "metadata.name"), ctl_str(pod, "metadata.uid"),
+	                   s->condemned[i].ord);
 	return s->error ? STEP_ERROR : STEP_CONTINUE;
 }
 
@@ -349,6 +362,10 @@ static bool read_set(struct sts_sync *s)
 	s->service = ctl_str(set, "spec.serviceName");
 	s->replicas = clamp(ctl_int(set, "spec.replicas", 1), 0, INT32_MAX);
 	s->start = clamp(ctl_int(set, "spec.ordinals.start", 0), 0, INT32_MAX);
+	/* Ordinals past INT32_MAX name pods that sts_ordinal cannot recognise: one would be
+	 * created every sync. Validation refuses such a set; an older stored one is cut here. */
+	s->replicas =
+	    s->replicas < INT32_MAX - s->start + 1 ? s->replicas : INT32_MAX - s->start + 1;
 	s->min_ready = clamp(ctl_int(set, "spec.minReadySeconds", 0), 0, INT32_MAX);
 	s->monotonic = policy == NULL || strcmp(policy, "Parallel") != 0;
 	s->on_delete = type != NULL && strcmp(type, "OnDelete") == 0;

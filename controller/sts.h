@@ -34,8 +34,9 @@ struct ctl_sts_input {
 /* One sync: append pod and PVC creations (a pod creation takes its ordinal claim: claim,
  * claim_set, claim_ordinal), deletions, updates (identity/storage drift), the status update
  * (only when it changes) and events (SuccessfulCreate, SuccessfulDelete, RecreatingFailedPod,
- * FailedCreate...) to plan. An ordinal whose claim is held by another pod uid or is RELEASING
- * gets no new pod (its old copy may still run: DESIGN.md, Identity). Returns 0, STSD_INVALID (a
+ * FailedCreate...) to plan. A missing ordinal that still has any claim (RELEASING, or held by a
+ * pod that is not this set's pod at that ordinal) gets no new pod — its old copy may still run
+ * (DESIGN.md, Identity) — and a Warning FailedCreate event says so. Returns 0, STSD_INVALID (a
  * set without a name, or no rev) or STSD_NOMEM. The choices where upstream versions differ are
  * listed in sts.c's header comment. Parallel creations come in slow-start order; the executor
  * applies them in batches (1, 2, 4 ...). */

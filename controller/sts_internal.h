@@ -39,7 +39,8 @@ struct sts_sync {
 	const json_t *first_unhealthy; /* NULL: none, or a replica not created yet */
 	size_t missing_seen;           /* missing replicas visited (bounds a Parallel sync) */
 	struct sts_counts counts;
-	bool error; /* a step failed (out of memory): stop and report */
+	bool claim_event; /* the FailedCreate event of a claimed ordinal is planned already */
+	bool error;       /* a step failed (out of memory): stop and report */
 };
 
 static inline const char *sts_nz(const char *s)
@@ -84,8 +85,10 @@ void sts_create_missing_pvcs(struct sts_sync *s, int64_t ord, const char *pod_na
 /* Upstream PodClaimIsStale: whenScaled=Delete and a PVC of ordinal is owned by another pod of the
  * same name. */
 bool sts_pvc_stale(const struct sts_sync *s, int64_t ord, const char *pod_uid);
-/* Update the existing PVCs of pod whose ownerRefs do not match the retention policy. */
-void sts_fix_pvc_owners(struct sts_sync *s, const json_t *pod, int64_t ord);
+/* Update the existing PVCs of the pod pod_name of ordinal whose ownerRefs do not match the
+ * retention policy (upstream UpdatePodClaimForRetentionPolicy); pod_uid NULL or "" for a pod
+ * this plan creates. Claims the plan already acts on are left for the next sync. */
+void sts_fix_pvc_owners(struct sts_sync *s, const char *pod_name, const char *pod_uid, int64_t ord);
 /* Whether pod's volumes point at its PVCs (upstream storageMatches). */
 bool sts_storage_matches(const struct sts_sync *s, const json_t *pod, int64_t ord);
 /* Whether pod carries its identity; if not, *fixed is the pod as it must become (new ref). */

@@ -284,6 +284,11 @@ static void test_sts_numbers(void **state)
 	         "FieldValueInvalid", "Invalid value: -2: must be greater than or equal to 0");
 	sts_case("spec.ordinals", J("{\"start\":-1}"), "spec.ordinals.start", "FieldValueInvalid",
 	         "Invalid value: -1: must be greater than or equal to 0");
+	/* stsd: ordinals past INT32_MAX (replicas is 3 here). */
+	sts_case("spec.ordinals", J("{\"start\":2147483645}"), "spec.ordinals.start",
+	         "FieldValueInvalid",
+	         "Invalid value: 2147483645: spec.ordinals.start + spec.replicas must be less than "
+	         "or equal to 2147483647");
 	sts_case("spec.podManagementPolicy", json_string("Random"), "spec.podManagementPolicy",
 	         "FieldValueInvalid",
 	         "Invalid value: \"Random\": must be 'OrderedReady' or 'Parallel'");

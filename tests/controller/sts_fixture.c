@@ -194,9 +194,110 @@ void remove_pod(struct fx *f, const char *name)
 	f->pods[i] = f->pods[--f->n_pods];
 }
 
-/* The executor of the tests: deletions remove pods at once (as upstream's fake does). */
+static const char *kind_name(enum ctl_kind kind)
+{
+	static const char *const names[] = {"CREATE", "UPDATE", "DELETE", "UPDATE_STATUS", "EVENT"};
+
+	return (size_t)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+}
+
+/* The fixture's object that action a is about, or NULL. */
+static const json_t *target(struct fx *f, const struct ctl_action *a)
+{
+	const json_t *o = NULL;
+
+	if (strcmp(a->resource, "pods") == 0)
+		o = pod(f, a->name);
+	else if (strcmp(a->resource, "persistentvolumeclaims") == 0)
+		o = pvc(f, a->name);
+	else if (strcmp(a->resource, "statefulsets") == 0)
+		o = strcmp(a->name, S(f->set, "metadata.name")) == 0 ? f->set : NULL;
+	else
+		fail_msg("plan: %s on unknown resource %s", kind_name(a->kind), a->resource);
+	if (o && strcmp(a->ns, S(o, "metadata.namespace") ? S(o, "metadata.namespace") : "") != 0)
+		o = NULL;
+	return o;
+}
+
+static unsigned long long obj_rv(const json_t *o)
+{
+	const char *rv = S(o, "metadata.resourceVersion");
+
+	return rv ? strtoull(rv, NULL, 10) : 0;
+}
+
+/* What the store checks before it applies a command (DESIGN.md, Data flow of a write:
+ * preconditions are checked inside apply). Returns false, with why, if it would refuse
+ * action i. */
+static bool action_ok(struct fx *f, size_t i, char *why, size_t len)
+{
+	const struct ctl_action *a = &f->plan.a[i];
+	const json_t *cur;
+
+	if (a->kind == CTL_EVENT)
+		return true;
+	for (size_t j = 0; j < i; j++) {
+		const struct ctl_action *b = &f->plan.a[j];
+		if (b->kind != CTL_EVENT && strcmp(b->resource, a->resource) == 0 &&
+		    strcmp(b->ns, a->ns) == 0 && strcmp(b->name, a->name) == 0) {
+			snprintf(why, len,
+			         "plan action %zu (%s %s %s/%s) acts again on the object of action "
+			         "%zu (%s): its precondition was computed from the same snapshot",
+			         i, kind_name(a->kind), a->resource, a->ns, a->name, j,
+			         kind_name(b->kind));
+			return false;
+		}
+	}
+	cur = target(f, a);
+	if (a->kind == CTL_CREATE) {
+		if (cur != NULL) {
+			snprintf(why, len, "plan action %zu: CREATE %s %s/%s, which already exists",
+			         i, a->resource, a->ns, a->name);
+			return false;
+		}
+		for (size_t k = 0; a->claim && k < f->n_claims; k++) {
+			if (f->claims[k].ordinal != a->claim_ordinal)
+				continue;
+			snprintf(why, len,
+			         "plan action %zu: CREATE pods %s/%s takes ordinal %u, whose claim "
+			         "is held by uid %s",
+			         i, a->ns, a->name, a->claim_ordinal, f->claims[k].pod_uid);
+			return false;
+		}
+		return true;
+	}
+	if (cur == NULL) {
+		snprintf(why, len, "plan action %zu: %s %s %s/%s, which does not exist", i,
+		         kind_name(a->kind), a->resource, a->ns, a->name);
+		return false;
+	}
+	if ((a->kind != CTL_DELETE || a->expect_rv != 0) && a->expect_rv != obj_rv(cur)) {
+		snprintf(why, len,
+		         "plan action %zu: %s %s %s/%s expects resourceVersion %llu, the object "
+		         "has %llu",
+		         i, kind_name(a->kind), a->resource, a->ns, a->name,
+		         (unsigned long long)a->expect_rv, obj_rv(cur));
+		return false;
+	}
+	return true;
+}
+
+bool fx_plan_ok(struct fx *f, char *why, size_t len)
+{
+	for (size_t i = 0; i < f->plan.n; i++)
+		if (!action_ok(f, i, why, len))
+			return false;
+	return true;
+}
+
+/* The executor of the tests: the store's checks first (fx_plan_ok), then deletions remove
+ * pods at once (as upstream's fake does). */
 void apply(struct fx *f)
 {
+	char why[1024];
+
+	if (!fx_plan_ok(f, why, sizeof why))
+		fail_msg("the store would refuse this plan: %s", why);
 	for (size_t i = 0; i < f->plan.n; i++) {
 		struct ctl_action *a = &f->plan.a[i];
 		bool is_pod = strcmp(a->resource, "pods") == 0;

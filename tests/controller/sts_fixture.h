@@ -46,7 +46,13 @@ void sync_set(struct fx *f);
 json_t *pod(struct fx *f, const char *name);
 json_t *pvc(struct fx *f, const char *name);
 void remove_pod(struct fx *f, const char *name);
-/* Apply f->plan: creations get a uid, rv and phase Pending; deletions remove at once. */
+/* Whether the store would accept f->plan as the fixture's objects stand: no action on an object
+ * another action of the plan touches, no CREATE of an existing object or of a pod whose ordinal
+ * is claimed, every UPDATE/UPDATE_STATUS (and DELETE with an rv) at the object's current
+ * resourceVersion. If not, why says which action and why. */
+bool fx_plan_ok(struct fx *f, char *why, size_t len);
+/* Apply f->plan, failing the test if fx_plan_ok refuses it: creations get a uid, rv and phase
+ * Pending; deletions remove at once. */
 void apply(struct fx *f);
 /* A pod as the controller makes it, in phase, Ready since 2020 if ready. */
 json_t *add_pod(struct fx *f, int ord, const char *rev, const char *phase, bool ready);

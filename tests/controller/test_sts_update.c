@@ -348,6 +348,93 @@ static void test_retention_owner_refs(void **state)
 	fx_free(f);
 }
 
+/* CreateStatefulPod calls UpdatePodClaimForRetentionPolicy right after the pod: a claim kept
+ * from an earlier pod gets the set's reference in the same sync as its new pod. */
+static void test_reused_claim_owned_on_create(void **state)
+{
+	struct fx *f = fx_new(1, "OrderedReady");
+	const struct ctl_action *u;
+	(void)state;
+
+	with_claims(f, "Delete", "Retain");
+	f->pvcs[f->n_pvcs++] = J("{\"metadata\":{\"name\":\"data-web-0\",\"namespace\":\"default\","
+	                         "\"resourceVersion\":\"7\"}}");
+	sync_set(f);
+	assert_int_equal(count(f, CTL_CREATE, "pods"), 1);
+	assert_int_equal(count(f, CTL_CREATE, "persistentvolumeclaims"), 0);
+	assert_int_equal(count(f, CTL_UPDATE, "persistentvolumeclaims"), 1);
+	assert_true(nth(f, CTL_CREATE, "pods", 0) <
+	            nth(f, CTL_UPDATE, "persistentvolumeclaims", 0));
+	u = &f->plan.a[nth(f, CTL_UPDATE, "persistentvolumeclaims", 0)];
+	assert_string_equal(u->name, "data-web-0");
+	assert_int_equal(u->expect_rv, 7);
+	assert_true(owned_by(u->obj, "set-uid"));
+	assert_true(json_is_true(at(u->obj, "metadata.ownerReferences.0.controller")));
+	apply(f);
+	make_ready(f, "web-0");
+	sync_set(f);
+	assert_int_equal(count(f, CTL_UPDATE, "persistentvolumeclaims"), 0);
+	fx_free(f);
+}
+
+/* isClaimOwnerUpToDate / updateClaimOwnerRefForSetAndPod (recent upstream): controller
+ * references; a stale reference (the set's name, another uid) or another controller leaves the
+ * claim alone; our own reference next to another controller is removed, not made controller. */
+static void test_claim_owners_as_upstream(void **state)
+{
+	struct fx *f = fx_new(3, "Parallel");
+	const json_t *c;
+	size_t i;
+	(void)state;
+
+	with_claims(f, "Delete", "Retain");
+	add_pod(f, 0, "web-a", "Running", true);
+	add_pod(f, 1, "web-a", "Running", true);
+	f->pvcs[f->n_pvcs++] =
+	    J("{\"metadata\":{\"name\":\"data-web-0\",\"namespace\":\"default\","
+	      "\"resourceVersion\":\"7\",\"ownerReferences\":[{\"apiVersion\":\"apps/v1\","
+	      "\"kind\":\"StatefulSet\",\"name\":\"web\",\"uid\":\"old-set-uid\"}]}}");
+	f->pvcs[f->n_pvcs++] =
+	    J("{\"metadata\":{\"name\":\"data-web-1\",\"namespace\":\"default\","
+	      "\"resourceVersion\":\"8\",\"ownerReferences\":[{\"apiVersion\":\"example.com/v1\","
+	      "\"kind\":\"Backup\",\"name\":\"b\",\"uid\":\"b-uid\",\"controller\":true}]}}");
+	sync_set(f);
+	assert_int_equal(count(f, CTL_UPDATE, "persistentvolumeclaims"), 0);
+	c = f->plan.a[nth(f, CTL_CREATE, "persistentvolumeclaims", 0)].obj;
+	assert_string_equal(S(c, "metadata.name"), "data-web-2");
+	assert_string_equal(S(c, "metadata.ownerReferences.0.uid"), "set-uid");
+	assert_true(json_is_true(at(c, "metadata.ownerReferences.0.controller")));
+	assert_true(json_is_true(at(c, "metadata.ownerReferences.0.blockOwnerDeletion")));
+	apply(f);
+
+	/* Our reference, but not as controller: made one. Ours next to another controller: gone. */
+	set_path(pvc(f, "data-web-0"), "metadata.ownerReferences",
+	         J("[{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"name\":\"web\","
+	           "\"uid\":\"set-uid\"}]"));
+	json_array_append_new(at(pvc(f, "data-web-1"), "metadata.ownerReferences"),
+	                      J("{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\","
+	                        "\"name\":\"web\",\"uid\":\"set-uid\",\"controller\":false}"));
+	sync_set(f);
+	assert_int_equal(count(f, CTL_UPDATE, "persistentvolumeclaims"), 2);
+	for (i = 0; i < 2; i++) {
+		c = f->plan.a[nth(f, CTL_UPDATE, "persistentvolumeclaims", i)].obj;
+		assert_int_equal(json_array_size(at(c, "metadata.ownerReferences")), 1);
+		if (strcmp(S(c, "metadata.name"), "data-web-0") == 0) {
+			assert_string_equal(S(c, "metadata.ownerReferences.0.uid"), "set-uid");
+			assert_true(json_is_true(at(c, "metadata.ownerReferences.0.controller")));
+			assert_true(
+			    json_is_true(at(c, "metadata.ownerReferences.0.blockOwnerDeletion")));
+		} else {
+			assert_string_equal(S(c, "metadata.name"), "data-web-1");
+			assert_string_equal(S(c, "metadata.ownerReferences.0.uid"), "b-uid");
+		}
+	}
+	apply(f);
+	sync_set(f);
+	assert_int_equal(count(f, CTL_UPDATE, "persistentvolumeclaims"), 0);
+	fx_free(f);
+}
+
 /* slowStartBatch: Parallel runs batches of 1, 2, 4, ...; a failure (here a claim being deleted at
  * ordinal 2, in the second batch) stops the batches after it, and the rest of the sync. */
 static void test_parallel_slow_start(void **state)
@@ -440,6 +527,8 @@ int main(void)
 	    cmocka_unit_test(test_pvcs_created_first),
 	    cmocka_unit_test(test_pvc_being_deleted),
 	    cmocka_unit_test(test_retention_owner_refs),
+	    cmocka_unit_test(test_reused_claim_owned_on_create),
+	    cmocka_unit_test(test_claim_owners_as_upstream),
 	    cmocka_unit_test(test_retention_scaled_only),
 	    cmocka_unit_test(test_storage_drift),
 	    cmocka_unit_test(test_parallel_slow_start),
