@@ -203,28 +203,20 @@ static void test_ordered_scale_down(void **state)
 	fx_free(f);
 }
 
-/* processCondemned: the first unhealthy pod itself may be deleted. */
-static void test_scale_down_unhealthy_condemned(void **state)
+/* A 2-replica OrderedReady set with four pods at web-a: web-N is Running and Ready where
+ * healthy[N], else Pending. */
+static struct fx *four_pods(const bool healthy[4])
 {
 	struct fx *f = fx_new(2, "OrderedReady");
-	(void)state;
 
-	add_pod(f, 0, "web-a", "Running", true);
-	add_pod(f, 1, "web-a", "Running", true);
-	add_pod(f, 2, "web-a", "Running", true);
-	add_pod(f, 3, "web-a", "Pending", false);
-	sync_set(f);
-	assert_int_equal(count(f, CTL_DELETE, "pods"), 1);
-	assert_string_equal(nth_name(f, CTL_DELETE, "pods", 0), "web-3");
-	apply(f);
-	sync_set(f);
-	assert_string_equal(nth_name(f, CTL_DELETE, "pods", 0), "web-2");
-	fx_free(f);
-	f = fx_new(2, "OrderedReady");
-	add_pod(f, 0, "web-a", "Running", true);
-	add_pod(f, 1, "web-a", "Running", true);
-	add_pod(f, 2, "web-a", "Pending", false);
-	add_pod(f, 3, "web-a", "Running", true);
+	for (int i = 0; i < 4; i++)
+		add_pod(f, i, "web-a", healthy[i] ? "Running" : "Pending", healthy[i]);
+	return f;
+}
+
+/* Deletes web-3, then (once applied) web-2. */
+static void deletes_3_then_2(struct fx *f)
+{
 	sync_set(f);
 	assert_int_equal(count(f, CTL_DELETE, NULL), 1);
 	assert_string_equal(nth_name(f, CTL_DELETE, "pods", 0), "web-3");
@@ -232,12 +224,18 @@ static void test_scale_down_unhealthy_condemned(void **state)
 	sync_set(f);
 	assert_string_equal(nth_name(f, CTL_DELETE, "pods", 0), "web-2");
 	fx_free(f);
+}
+
+/* processCondemned: the first unhealthy pod itself may be deleted. */
+static void test_scale_down_unhealthy_condemned(void **state)
+{
+	struct fx *f;
+	(void)state;
+
+	deletes_3_then_2(four_pods((const bool[4]){true, true, true, false}));
+	deletes_3_then_2(four_pods((const bool[4]){true, true, false, true}));
 	/* Both unhealthy: web-3 is not the first unhealthy (web-2 is), so nothing goes. */
-	f = fx_new(2, "OrderedReady");
-	add_pod(f, 0, "web-a", "Running", true);
-	add_pod(f, 1, "web-a", "Running", true);
-	add_pod(f, 2, "web-a", "Pending", false);
-	add_pod(f, 3, "web-a", "Pending", false);
+	f = four_pods((const bool[4]){true, true, false, false});
 	sync_set(f);
 	assert_int_equal(count(f, CTL_DELETE, NULL), 0);
 	fx_free(f);
