@@ -190,13 +190,16 @@ int store_list(struct store_reader *r, const struct store_list_request *req, sto
 {
 	unsigned char prefix[STORE_KEY_MAX], start[STORE_KEY_MAX];
 	size_t plen = store_object_prefix(prefix, req->resource, req->ns), slen = 0;
+	size_t nlen = req->name_prefix ? strlen(req->name_prefix) : 0;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rv, rc;
 
 	arena_reset(&r->arena);
-	if (plen == 0)
-		return store_fail(r->s, STSD_INVALID, "invalid resource or namespace");
+	if (plen == 0 || (req->name_prefix && req->ns == NULL) || plen + nlen > STORE_KEY_MAX)
+		return store_fail(r->s, STSD_INVALID, "invalid resource, namespace or name prefix");
+	memcpy(prefix + plen, req->name_prefix ? req->name_prefix : "", nlen);
+	plen += nlen;
 	/* Before page is cleared: the token may be the previous page's next_token. */
 	if ((rv = list_start(r, req, prefix, plen, start, &slen)) != STSD_OK)
 		return rv;

@@ -191,6 +191,8 @@ typedef int (*store_object_cb)(void *ud, const struct store_object *o);
 struct store_list_request {
 	const char *resource;
 	const char *ns;             /* NULL = every namespace */
+	const char *name_prefix;    /* NULL = every name; else only names starting with it (ns
+	                               required) */
 	const char *continue_token; /* NULL or "" = from the start */
 	size_t limit;               /* 0 = no limit */
 };

@@ -386,10 +386,47 @@ static void pod_and_claim_in_one_batch(void **state)
 	assert_null(fx_get(f, "pods", "default", "web-0", NULL));
 }
 
+/* A name prefix limits a namespace's list to the names that start with it ("web-" finds web-0,
+ * web-1, web-10, as the controller finds a set's pods), with continue tokens inside it. */
+static void list_by_name_prefix(void **state)
+{
+	struct fixture *f = *state;
+	struct store_list_request req = {
+	    .resource = "configmaps", .ns = "b", .name_prefix = "web-1"};
+	struct store_list_page page;
+	struct store_reader *r;
+	struct names n = {0};
+
+	populate(f);
+	assert_int_equal(fx_create(f, "configmaps", "b", "web", "{}"), STSD_OK);
+	assert_int_equal(fx_create(f, "configmaps", "c", "web-1", "{}"), STSD_OK);
+	assert_int_equal(store_read_begin(f->s, &r), STSD_OK);
+	assert_int_equal(store_list(r, &req, collect, &n, &page), STSD_OK);
+	assert_int_equal(n.n, 2);
+	assert_string_equal(n.items[0], "b/web-1");
+	assert_string_equal(n.items[1], "b/web-10");
+	n.n = 0;
+	req.name_prefix = "web-";
+	req.limit = 2;
+	assert_int_equal(store_list(r, &req, collect, &n, &page), STSD_OK);
+	assert_int_equal(n.n, 2);
+	assert_string_not_equal(page.next_token, "");
+	req.continue_token = page.next_token;
+	assert_int_equal(store_list(r, &req, collect, &n, &page), STSD_OK);
+	assert_int_equal(n.n, 3);
+	assert_string_equal(n.items[2], "b/web-10");
+	assert_string_equal(page.next_token, "");
+	/* A prefix needs a namespace: names are only ordered within one. */
+	req = (struct store_list_request){.resource = "configmaps", .name_prefix = "web"};
+	assert_int_equal(store_list(r, &req, collect, &n, &page), STSD_INVALID);
+	store_read_end(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(list_in_key_order, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(list_by_name_prefix, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(continue_tokens, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(continue_after_changes, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(skipped_items, fx_setup, fx_teardown),
