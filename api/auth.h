@@ -10,7 +10,8 @@
  *  - a node agent (user "system:node:NAME" in group system:nodes) may create, read and update its
  *    own Node and its Lease (kube-node-lease/NAME), read the pods bound to it (list and watch only
  *    with fieldSelector spec.nodeName=NAME), update their status, confirm their termination (a
- *    delete of a pod bound to it), create and update events, and read the Secrets, ConfigMaps,
+ *    delete of a pod bound to it, or of a force-deleted pod whose claim still names it as
+ *    "releasing"), create and update events, and read the Secrets, ConfigMaps,
  *    PVCs and PVs its pods use and the Services and Endpoints of the namespaces its pods run in;
  *  - replicas (group AUTH_REPLICAS_GROUP) may call the /stsd/v1/members endpoints;
  *  - every authenticated user may read discovery and OpenAPI (as system:discovery allows);
@@ -124,6 +125,10 @@ struct authz_graph {
 	/* Whether some pod bound to node is in namespace ns. */
 	bool (*node_has_pod_in)(void *ud, const char *node, const char *ns);
 	void *ud;
+	/* Whether pod ns/name does not exist and its identity's claim (authz_pod_claim_key) is
+	 * "releasing" with pod_name name on node: a force-deleted pod whose node may still confirm
+	 * the end of its processes. NULL: never. (After ud: older initializers still fit.) */
+	bool (*pod_gone_releasing_on)(void *ud, const char *ns, const char *name, const char *node);
 };
 
 enum authz_decision {
@@ -145,6 +150,11 @@ enum authz_decision authz_decide(const struct auth_user *u, const struct authz_r
  * while g is used. */
 struct store_reader;
 void authz_graph_from_store(struct authz_graph *g, struct store_reader *rd);
+
+/* The claim key (set, ordinal) of a StatefulSet pod's name "SET-ORDINAL": split at the last '-',
+ * the ordinal in canonical decimal (no sign, no leading zero) up to UINT32_MAX. false when name
+ * has no such form or set does not fit in setlen. (authz_store.c) */
+bool authz_pod_claim_key(const char *name, char *set, size_t setlen, uint32_t *ordinal);
 
 /* The node name of a node agent user ("system:node:NAME" in system:nodes), or NULL. */
 const char *authz_node_name(const struct auth_user *u);

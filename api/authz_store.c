@@ -1,7 +1,8 @@
-/* authz_store.c — the node authorizer's graph (which pods a node runs, what they use) answered
- * from one read view of the local store: pods through the pods-by-node index, references from
- * each pod's spec. */
+/* authz_store.c — the node authorizer's graph (which pods a node runs, what they use, which
+ * force-deleted pods it may still confirm) answered from one read view of the local store: pods
+ * through the pods-by-node index, references from each pod's spec, claims by their key. */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +144,50 @@ static bool pod_on_node(void *ud, const char *ns, const char *name, const char *
 	on = node[0] != '\0' && str_is(json_object_get(pod, "spec"), "nodeName", NULL, node);
 	json_decref(pod);
 	return on;
+}
+
+/* ---- pod_gone_releasing_on ------------------------------------------------------------------ */
+
+bool authz_pod_claim_key(const char *name, char *set, size_t setlen, uint32_t *ordinal)
+{
+	const char *dash = name != NULL ? strrchr(name, '-') : NULL, *d;
+	uint64_t v = 0;
+	size_t n;
+
+	if (dash == NULL || dash == name || dash[1] == '\0' || (dash[1] == '0' && dash[2] != '\0'))
+		return false;
+	for (d = dash + 1; *d != '\0'; d++) {
+		if (*d < '0' || *d > '9' || (v = v * 10 + (uint64_t)(*d - '0')) > UINT32_MAX)
+			return false;
+	}
+	if ((n = (size_t)(dash - name)) >= setlen)
+		return false;
+	memcpy(set, name, n);
+	set[n] = '\0';
+	*ordinal = (uint32_t)v;
+	return true;
+}
+
+static bool pod_gone_releasing_on(void *ud, const char *ns, const char *name, const char *node)
+{
+	char set[STORE_NAME_MAX + 1];
+	struct store_claim cl;
+	struct store_object o;
+	uint32_t ordinal;
+	int rc;
+
+	if (node[0] == '\0' || !authz_pod_claim_key(name, set, sizeof set, &ordinal))
+		return false;
+	if ((rc = store_get(ud, "pods", ns, name, &o)) != STSD_NOTFOUND) {
+		walk_done(rc, "gone_pod");
+		return false; /* it exists (then pod_on_node decides), or the store failed */
+	}
+	if ((rc = store_claim_get(ud, ns, set, ordinal, &cl)) != STSD_OK) {
+		walk_done(rc == STSD_NOTFOUND ? 0 : rc, "gone_pod_claim");
+		return false;
+	}
+	return cl.state == STORE_CLAIM_RELEASING && cl.pod_name != NULL &&
+	       strcmp(cl.pod_name, name) == 0 && cl.node != NULL && strcmp(cl.node, node) == 0;
 }
 
 /* ---- node_has_pod_in ------------------------------------------------------------------------- */
@@ -288,5 +333,6 @@ void authz_graph_from_store(struct authz_graph *g, struct store_reader *rd)
 	g->pod_on_node = pod_on_node;
 	g->node_uses = node_uses;
 	g->node_has_pod_in = node_has_pod_in;
+	g->pod_gone_releasing_on = pod_gone_releasing_on;
 	g->ud = rd;
 }

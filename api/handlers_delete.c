@@ -3,7 +3,9 @@
  * deletionGracePeriodSeconds) and goes when its finalizers are gone and, for a pod, when its node
  * confirms the end of its processes (the agent's delete with grace period 0). A force delete
  * (grace period 0) removes a bound pod at once; its ordinal claim, if any, then stays
- * "releasing" until the node confirms or is fenced (../shared/DESIGN.md, Identity). */
+ * "releasing" until the node confirms or is fenced (../shared/DESIGN.md, Identity): the node's
+ * own removal of its pod releases the claim, and so does its confirmation of a pod already gone.
+ * propagationPolicy adds the garbage collector's finalizers (foregroundDeletion, orphan). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +13,17 @@
 #include <time.h>
 
 #include "errors.h"
+#include "log.h"
 #include "objects.h"
 #include "selector.h"
+
+/* The propagationPolicy of a delete (or the deprecated orphanDependents). */
+enum propagation {
+	PROP_NONE, /* not given: the object's own GC finalizers stay */
+	PROP_BACKGROUND,
+	PROP_FOREGROUND,
+	PROP_ORPHAN,
+};
 
 /* DeleteOptions of a request: the body, or the query (gracePeriodSeconds, propagationPolicy). */
 struct delete_opts {
@@ -20,6 +31,7 @@ struct delete_opts {
 	struct obj_precond pre;
 	bool has_grace;
 	int64_t grace;
+	enum propagation policy;
 	bool dry; /* ?dryRun=All or "dryRun": ["All"] in the body (client-go sends the latter) */
 };
 
@@ -45,20 +57,45 @@ static bool parse_grace(struct api_call *c, json_t *g, const char *q, struct del
 	return true;
 }
 
-static bool parse_policy(struct api_call *c, json_t *p, const char *q)
+/* propagationPolicy, or the deprecated orphanDependents (true: Orphan, false: Background, as
+ * upstream's shouldOrphanDependents and shouldDeleteDependents read it); not both. */
+static bool parse_policy(struct api_call *c, json_t *p, const char *q, json_t *orphan,
+                         struct delete_opts *o)
 {
+	static const char *const names[] = {"", "Background", "Foreground", "Orphan"};
 	const char *v = json_is_string(p) ? json_string_value(p) : q;
 
 	if (p && !json_is_null(p) && !json_is_string(p))
 		v = "?";
-	if (v == NULL || *v == '\0' || strcmp(v, "Background") == 0 ||
-	    strcmp(v, "Foreground") == 0 || strcmp(v, "Orphan") == 0)
+	o->policy = PROP_NONE;
+	for (size_t i = 1; v && *v && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(v, names[i]) == 0)
+			o->policy = (enum propagation)i;
+	if (v && *v && o->policy == PROP_NONE) {
+		api_fail(
+		    c->req, API_INVALID, NULL,
+		    "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported "
+		    "value: \"%s\": supported values: \"Foreground\", \"Background\", "
+		    "\"Orphan\"",
+		    v);
+		return false;
+	}
+	if (orphan == NULL || json_is_null(orphan))
 		return true;
-	api_fail(c->req, API_INVALID, NULL,
-	         "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: "
-	         "\"%s\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
-	         v);
-	return false;
+	if (!json_is_boolean(orphan)) {
+		api_fail(c->req, API_BAD_REQUEST, NULL, "orphanDependents must be a boolean");
+		return false;
+	}
+	if (o->policy != PROP_NONE) {
+		api_fail(
+		    c->req, API_INVALID, NULL,
+		    "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: "
+		    "\"%s\": orphanDependents and deletionPropagation cannot be both set",
+		    v && *v ? v : "");
+		return false;
+	}
+	o->policy = json_is_true(orphan) ? PROP_ORPHAN : PROP_BACKGROUND;
+	return true;
 }
 
 static bool parse_dry_run(struct api_call *c, json_t *body_dry, struct delete_opts *o)
@@ -93,7 +130,10 @@ static bool delete_options(struct api_call *c, struct delete_opts *o)
 	const char *rv, *uid;
 
 	memset(o, 0, sizeof *o);
-	if (len > 0 && !json_is_object(o->body = json_loadb(body, len, 0, NULL))) {
+	/* Not inside json_is_object(): the macro evaluates its argument twice. */
+	if (len > 0)
+		o->body = json_loadb(body, len, 0, NULL);
+	if (len > 0 && !json_is_object(o->body)) {
 		api_fail(c->req, API_BAD_REQUEST, NULL,
 		         "the DeleteOptions body is not a JSON object");
 		return false;
@@ -101,7 +141,8 @@ static bool delete_options(struct api_call *c, struct delete_opts *o)
 	if (!parse_grace(c, json_object_get(o->body, "gracePeriodSeconds"),
 	                 api_req_query(c->req, "gracePeriodSeconds"), o) ||
 	    !parse_policy(c, json_object_get(o->body, "propagationPolicy"),
-	                  api_req_query(c->req, "propagationPolicy")))
+	                  api_req_query(c->req, "propagationPolicy"),
+	                  json_object_get(o->body, "orphanDependents"), o))
 		return false;
 	if (!parse_dry_run(c, json_object_get(o->body, "dryRun"), o))
 		return false;
@@ -121,9 +162,10 @@ static bool delete_options(struct api_call *c, struct delete_opts *o)
  */
 
 enum delete_kind {
-	DEL_NOW,  /* remove the object */
-	DEL_MARK, /* set deletionTimestamp (first time, or a shorter grace period) */
-	DEL_WAIT, /* already marked; nothing to change */
+	DEL_NOW,    /* remove the object */
+	DEL_MARK,   /* set deletionTimestamp (first time, or a shorter grace period) */
+	DEL_UPDATE, /* already marked; only its finalizers change (propagationPolicy) */
+	DEL_WAIT,   /* already marked; nothing to change */
 };
 
 static bool is_pod(const struct api_resource *res)
@@ -177,6 +219,83 @@ static enum delete_kind decide(const struct api_resource *res, const json_t *obj
 	return DEL_WAIT;
 }
 
+/* ---- propagationPolicy ------------------------------------------------------------------------
+ * As kube-apiserver (k8s.io/apiserver/pkg/registry/generic/registry/store.go, read for this:
+ * deletionFinalizersForGarbageCollection drops "orphan" and "foregroundDeletion" and adds back
+ * the one the policy asks for; shouldOrphanDependents / shouldDeleteDependents let an explicit
+ * policy override the object's own finalizers, and without one keep them, every resource we serve
+ * defaulting to background; updateForGracefulDeletionAndFinalizers updates finalizers unless a
+ * graceful deletion is already pending, and markAsDeleting marks a non-graceful object with
+ * pending finalizers with deletionGracePeriodSeconds 0). The garbage collector removes them. */
+
+#define FIN_ORPHAN     "orphan"
+#define FIN_FOREGROUND "foregroundDeletion"
+
+/* obj's finalizers as policy wants them; true when they changed. */
+static bool apply_policy(json_t *obj, enum propagation policy)
+{
+	json_t *meta = json_object_get(obj, "metadata"), *old = json_object_get(meta, "finalizers");
+	json_t *fin = json_array(), *f;
+	bool had_orphan = false, had_fg = false;
+	size_t i;
+
+	if (policy == PROP_NONE || fin == NULL || !json_is_object(meta)) {
+		json_decref(fin);
+		return false;
+	}
+	json_array_foreach(old, i, f)
+	{
+		const char *v = json_string_value(f);
+		bool orphan = v && strcmp(v, FIN_ORPHAN) == 0,
+		     fg = v && strcmp(v, FIN_FOREGROUND) == 0;
+		had_orphan |= orphan;
+		had_fg |= fg;
+		if (!orphan && !fg)
+			json_array_append(fin, f);
+	}
+	if (policy == PROP_ORPHAN)
+		json_array_append_new(fin, json_string(FIN_ORPHAN));
+	if (policy == PROP_FOREGROUND)
+		json_array_append_new(fin, json_string(FIN_FOREGROUND));
+	if (had_orphan == (policy == PROP_ORPHAN) && had_fg == (policy == PROP_FOREGROUND)) {
+		json_decref(fin);
+		return false; /* the same set: leave the order alone */
+	}
+	if (json_array_size(fin) > 0)
+		json_object_set_new(meta, "finalizers", fin);
+	else {
+		json_decref(fin);
+		json_object_del(meta, "finalizers");
+	}
+	return true;
+}
+
+/* A pod whose graceful deletion is pending and not shortened: its finalizers stay (upstream's
+ * pendingGraceful, from rest.BeforeDelete). */
+static bool pending_graceful(const struct api_resource *res, const json_t *obj, int64_t grace)
+{
+	const json_t *meta = json_object_get(obj, "metadata");
+	json_t *old_grace = json_object_get(meta, "deletionGracePeriodSeconds");
+
+	return is_pod(res) && json_object_get(meta, "deletionTimestamp") != NULL &&
+	       json_is_integer(old_grace) && json_integer_value(old_grace) > 0 &&
+	       grace >= json_integer_value(old_grace);
+}
+
+/* What a delete under o does to obj, whose finalizers it updates in place; *grace: the grace
+ * period a mark gives. */
+static enum delete_kind plan_delete(const struct api_resource *res, json_t *obj,
+                                    const struct delete_opts *o, int64_t *grace)
+{
+	bool changed;
+	enum delete_kind k;
+
+	*grace = grace_of(res, obj, o);
+	changed = !pending_graceful(res, obj, *grace) && apply_policy(obj, o->policy);
+	k = decide(res, obj, *grace);
+	return k == DEL_WAIT && changed ? DEL_UPDATE : k;
+}
+
 /* obj with deletionTimestamp = now + grace and deletionGracePeriodSeconds = grace. */
 static void mark(json_t *obj, int64_t grace)
 {
@@ -216,8 +335,20 @@ static bool pod_identity(const json_t *pod, const char **set, uint32_t *ordinal)
 	return false;
 }
 
-/* The claim op that goes with removing pod: released when no process can run (never bound),
- * "releasing" otherwise until the node confirms or is fenced. false when the pod holds none. */
+/* Whether c's user is the node pod is bound to: its removal is the node's confirmation that
+ * every process of the pod is gone (the agent's delete with grace period 0). A status write of
+ * the node never removes a bound pod (it cannot change finalizers, and a bound pod is only
+ * stored marked with grace 0 while finalizers hold it), so every removal it makes is that. */
+static bool removed_by_own_node(const struct api_call *c, const json_t *pod)
+{
+	const char *node = pod_node(pod), *asking = authz_node_name(&c->user);
+
+	return node != NULL && asking != NULL && strcmp(node, asking) == 0;
+}
+
+/* The claim op that goes with removing pod: released when no process can run (never bound) or
+ * its node confirms that none does; "releasing" otherwise (a force delete by anyone else) until
+ * the node confirms or is fenced. false when the pod holds none. */
 bool api_obj_claim_op(struct api_call *c, const json_t *pod, struct store_op *op)
 {
 	const char *set = NULL,
@@ -236,13 +367,45 @@ bool api_obj_claim_op(struct api_call *c, const json_t *pod, struct store_op *op
 	store_read_end(rd);
 	if (!held)
 		return false;
-	*op = (struct store_op){.type = pod_node(pod) ? STORE_OP_CLAIM_SET : STORE_OP_CLAIM_RELEASE,
+	*op = (struct store_op){.type = pod_node(pod) && !removed_by_own_node(c, pod)
+	                                    ? STORE_OP_CLAIM_SET
+	                                    : STORE_OP_CLAIM_RELEASE,
 	                        .ns = c->rt.ns,
 	                        .name = set,
 	                        .ordinal = ordinal,
 	                        .expect_pod_uid = uid,
 	                        .expect_state = STORE_CLAIM_HELD};
 	op->claim.state = STORE_CLAIM_RELEASING;
+	return true;
+}
+
+bool api_obj_gone_claim_op(struct api_call *c, const char *name, const char *uid, char *set,
+                           size_t setlen, struct store_op *op)
+{
+	const char *node = authz_node_name(&c->user);
+	struct store_reader *rd;
+	struct store_claim cl;
+	uint32_t ordinal;
+	bool ok;
+
+	if (!is_pod(c->rt.res) || node == NULL || uid == NULL || *uid == '\0' ||
+	    !authz_pod_claim_key(name, set, setlen, &ordinal) ||
+	    store_read_begin(c->s->store, &rd) != STSD_OK)
+		return false;
+	/* The pod must be gone (a pod of that name that exists is confirmed by the usual path). */
+	ok = store_get(rd, "pods", c->rt.ns, name, &(struct store_object){0}) == STSD_NOTFOUND &&
+	     store_claim_get(rd, c->rt.ns, set, ordinal, &cl) == STSD_OK &&
+	     cl.state == STORE_CLAIM_RELEASING && cl.pod_name && strcmp(cl.pod_name, name) == 0 &&
+	     cl.pod_uid && strcmp(cl.pod_uid, uid) == 0 && cl.node && strcmp(cl.node, node) == 0;
+	store_read_end(rd);
+	if (!ok)
+		return false;
+	*op = (struct store_op){.type = STORE_OP_CLAIM_RELEASE,
+	                        .ns = c->rt.ns,
+	                        .name = set,
+	                        .ordinal = ordinal,
+	                        .expect_pod_uid = uid,
+	                        .expect_state = STORE_CLAIM_RELEASING};
 	return true;
 }
 
@@ -269,6 +432,42 @@ static void answer_deleted(struct api_call *c, const struct cons_result *res)
 		api_reply_json(c->req, 200, json_incref(c->obj));
 	else
 		answer_status(c, c->obj);
+}
+
+/* The node's confirmation of a pod already gone released its claim: a Status naming the pod,
+ * as a delete of an object that is no more. A claim that changed meanwhile: the pod is not
+ * found, as it would have been a moment later. */
+static void answer_gone_confirmed(struct api_call *c, const struct cons_result *res)
+{
+	if (res->status == STSD_NOTFOUND || res->status == STSD_CONFLICT)
+		return api_obj_fail_not_found(c, c->rt.name);
+	if (res->status != STSD_OK)
+		return api_obj_fail_result(c, res, c->rt.name);
+	log_info("api", "event=claim_released_by_node ns=%s pod=%s uid=%s node=%s", c->rt.ns,
+	         c->rt.name,
+	         json_string_value(json_object_get(json_object_get(c->obj, "metadata"), "uid")),
+	         authz_node_name(&c->user));
+	answer_status(c, c->obj);
+}
+
+/* A delete of a pod that does not exist: a node confirming the end of a force-deleted pod (grace
+ * period 0 and the pod's uid as precondition, the agent's usual confirmation) releases the claim
+ * still "releasing" for it on that node; anything else is NotFound. */
+static void delete_missing(struct api_call *c, const struct delete_opts *o)
+{
+	char set[STORE_NAME_MAX + 1];
+	struct store_op op;
+
+	if (!o->has_grace || o->grace != 0 ||
+	    !api_obj_gone_claim_op(c, c->rt.name, o->pre.uid, set, sizeof set, &op))
+		FINISH(c, api_obj_fail_not_found(c, c->rt.name));
+	c->obj = json_pack("{s:{s:s,s:s}}", "metadata", "name", c->rt.name, "uid", o->pre.uid);
+	if (c->obj == NULL)
+		FINISH(c, api_fail_code(c->req, STSD_NOMEM, "delete"));
+	if (o->dry)
+		FINISH(c, answer_status(c, c->obj));
+	c->main_op = 0;
+	api_propose(c, &op, 1, answer_gone_confirmed);
 }
 
 static bool protected_namespace(const char *name)
@@ -302,39 +501,46 @@ static void delete_namespace(struct api_call *c, const struct delete_opts *o)
 	free(ops);
 }
 
+/* Propose obj (the stored object, marked or with new finalizers) in place of the stored one. */
+static void propose_update(struct api_call *c, struct store_op *op)
+{
+	if ((c->json = json_dumps(c->obj, JSON_COMPACT)) == NULL)
+		FINISH(c, api_fail_code(c->req, STSD_NOMEM, "delete"));
+	op->type = STORE_OP_UPDATE;
+	op->json = c->json;
+	op->json_len = strlen(c->json);
+	c->main_op = 0;
+	api_propose(c, op, 1, api_obj_answer_object);
+}
+
 static void delete_stored(struct api_call *c, const struct delete_opts *o, json_t *old,
                           uint64_t old_rv)
 {
-	int64_t grace = grace_of(c->rt.res, old, o);
-	enum delete_kind k = decide(c->rt.res, old, grace);
+	int64_t grace;
+	enum delete_kind k;
 	struct store_op ops[2] = {{.resource = c->rt.res->plural,
 	                           .ns = api_obj_ns(c),
 	                           .name = c->rt.name,
 	                           .expect_rv = o->pre.rv ? o->pre.rv : old_rv,
 	                           .expect_uid = *o->pre.uid ? o->pre.uid : NULL}};
 	size_t n = 1;
-	bool dry = o->dry;
 
-	c->obj = json_incref(old);
-	if (k == DEL_WAIT || (dry && k == DEL_MARK)) {
-		if (k == DEL_MARK)
-			mark(c->obj, grace);
-		FINISH(c, api_reply_json(c->req, 200, json_incref(c->obj)));
-	}
-	if (dry)
-		FINISH(c, answer_deleted(c, &(struct cons_result){.status = STSD_OK}));
-	if (k == DEL_MARK) {
-		json_decref(c->obj);
-		c->obj = json_deep_copy(old);
+	if ((c->obj = json_deep_copy(old)) == NULL)
+		FINISH(c, api_fail_code(c->req, STSD_NOMEM, "delete"));
+	k = plan_delete(c->rt.res, c->obj, o, &grace);
+	if (k == DEL_MARK)
 		mark(c->obj, grace);
-		if ((c->json = json_dumps(c->obj, JSON_COMPACT)) == NULL)
-			FINISH(c, api_fail_code(c->req, STSD_NOMEM, "delete"));
-		ops[0].type = STORE_OP_UPDATE;
-		ops[0].json = c->json;
-		ops[0].json_len = strlen(c->json);
-		c->main_op = 0;
-		return api_propose(c, ops, 1, api_obj_answer_object);
+	if (k == DEL_WAIT || (o->dry && k != DEL_NOW))
+		FINISH(c, api_reply_json(c->req, 200, json_incref(k == DEL_WAIT ? old : c->obj)));
+	if (o->dry) {
+		json_decref(c->obj);
+		c->obj = json_incref(old);
+		FINISH(c, answer_deleted(c, &(struct cons_result){.status = STSD_OK}));
 	}
+	if (k != DEL_NOW)
+		return propose_update(c, &ops[0]);
+	json_decref(c->obj);
+	c->obj = json_incref(old);
 	ops[0].type = STORE_OP_DELETE;
 	if (api_obj_claim_op(c, old, &ops[1]))
 		n++;
@@ -355,8 +561,7 @@ void api_obj_delete(struct api_call *c)
 	if (strcmp(c->rt.res->plural, "namespaces") == 0) {
 		delete_namespace(c, &o);
 	} else if ((old = api_obj_stored(c, c->rt.name, &old_rv)) == NULL) {
-		api_obj_fail_not_found(c, c->rt.name);
-		api_call_free(c);
+		delete_missing(c, &o);
 	} else {
 		/* Without a precondition of the client's, a write that got in first is no reason
 		 * to fail: the delete runs again on the newer object. */
@@ -413,8 +618,7 @@ static int sweep_item(void *ud, const struct store_object *so)
 		json_decref(obj);
 		return STORE_SKIP;
 	}
-	grace = grace_of(sw->c->rt.res, obj, sw->o);
-	k = decide(sw->c->rt.res, obj, grace);
+	k = plan_delete(sw->c->rt.res, obj, sw->o, &grace);
 	name_v = json_string(so->name);
 	json_array_append_new(sw->encoded, name_v);
 	if (k != DEL_WAIT && (op = sweep_op(sw)) != NULL) {
@@ -423,9 +627,10 @@ static int sweep_item(void *ud, const struct store_object *so)
 		op->name = json_string_value(name_v);
 		op->expect_rv = so->resource_version;
 		op->type = k == DEL_NOW ? STORE_OP_DELETE : STORE_OP_UPDATE;
-		if (k == DEL_MARK) {
+		if (k != DEL_NOW) {
 			char *json;
-			mark(obj, grace);
+			if (k == DEL_MARK)
+				mark(obj, grace);
 			json = json_dumps(obj, JSON_COMPACT);
 			json_array_append_new(sw->encoded, json_string(json ? json : "{}"));
 			free(json);

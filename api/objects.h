@@ -81,6 +81,12 @@ bool api_obj_retry(struct api_call *c, const struct cons_result *res);
 bool api_obj_check_type(struct api_call *c, json_t *obj);
 /* The claim op that goes with removing pod (handlers_delete.c); false when it holds none. */
 bool api_obj_claim_op(struct api_call *c, const json_t *pod, struct store_op *op);
+/* The claim op of a node's confirmation that pod name (of c's namespace), already gone, ran its
+ * last process (handlers_delete.c): the release of its identity's claim when that claim is
+ * "releasing" for exactly that pod name, uid and the asking node (c->user). set (setlen >=
+ * STORE_NAME_MAX + 1) receives the set name, which op->name points to. false otherwise. */
+bool api_obj_gone_claim_op(struct api_call *c, const char *name, const char *uid, char *set,
+                           size_t setlen, struct store_op *op);
 /* Answer a typed proposal failure for name. */
 void api_obj_fail_result(struct api_call *c, const struct cons_result *res, const char *name);
 /* Propose the ops; answer with the main op's object (201 for POST, else 200). */

@@ -46,12 +46,16 @@ struct sim_pod {
 	uint64_t deleting_since; /* monotonic ms when deletionTimestamp was first seen; 0 before */
 	uint64_t retry_at;       /* no write before this (after a failure) */
 	unsigned ordinal;        /* its number on this node (for its IP) */
+	bool confirmed;          /* our confirmation removed it (its DELETED event is expected) */
+	bool gone;               /* it left the watch without our confirmation (a force delete): its
+	                          * end is still to be confirmed, which releases its claim */
 };
 
 enum sim_action {
 	SIM_NONE,    /* nothing now; *wake_at says when to look again (0: only on an event) */
 	SIM_STATUS,  /* PUT .../status with the returned object */
-	SIM_CONFIRM, /* DELETE with gracePeriodSeconds 0 and a uid precondition */
+	SIM_CONFIRM, /* DELETE with gracePeriodSeconds 0 and a uid precondition (also of a pod
+	              * already gone: the API then releases its "releasing" claim) */
 };
 
 /* Decide what pod p needs at now (monotonic ms). For SIM_STATUS, *out is the pod with its new

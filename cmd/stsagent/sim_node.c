@@ -88,6 +88,18 @@ static int add_pod(struct sim_node *n, const json_t *obj, const char *uid)
 	return STSD_OK;
 }
 
+/* p left the watch without our confirmation (a force delete, or our confirmation's answer is
+ * still on its way: settle() then ends it): its processes stop, then its end is confirmed after
+ * --terminate-after, as for a graceful delete, counted from now. */
+static void start_gone(struct sim_node *n, struct sim_pod *p)
+{
+	p->gone = true;
+	p->deleting_since = 0;
+	p->retry_at = 0;
+	log_debug("sim", "event=pod-gone node=%s pod=%s/%s uid=%s", n->name, p->ns, p->name,
+	          p->uid);
+}
+
 static int on_event(void *ud, const char *type, const json_t *obj)
 {
 	struct sim_node *n = ud;
@@ -99,8 +111,12 @@ static int on_event(void *ud, const char *type, const json_t *obj)
 		return STSD_OK; /* SYNCED */
 	pthread_mutex_lock(&n->mu);
 	p = find_pod(n, uid);
-	if (strcmp(type, "DELETED") == 0 && p != NULL)
+	if (strcmp(type, "DELETED") == 0 && p != NULL && p->confirmed)
 		remove_pod(n, p);
+	else if (strcmp(type, "DELETED") == 0 && p != NULL && !p->gone)
+		start_gone(n, p);
+	else if (strcmp(type, "DELETED") == 0 && p != NULL)
+		; /* its confirmation is under way already */
 	else if (strcmp(type, "DELETED") != 0 && p != NULL)
 		update_pod(p, obj);
 	else if (strcmp(type, "DELETED") != 0)
@@ -168,6 +184,7 @@ static void *watch_main(void *arg)
 /* One write decided under the lock and done outside it. */
 struct work {
 	enum sim_action action;
+	bool gone; /* the pod left the watch before */
 	char ns[256], name[256], uid[64], base_rv[64];
 	json_t *body; /* SIM_STATUS: the pod with its new status */
 };
@@ -204,7 +221,7 @@ static size_t plan(struct sim_node *n, struct work *w, uint64_t *wake)
 			*wake = at;
 		if (a == SIM_NONE)
 			continue;
-		w[k] = (struct work){.action = a, .body = body};
+		w[k] = (struct work){.action = a, .gone = p->gone, .body = body};
 		snprintf(w[k].ns, sizeof w[k].ns, "%s", p->ns);
 		snprintf(w[k].name, sizeof w[k].name, "%s", p->name);
 		snprintf(w[k].uid, sizeof w[k].uid, "%s", p->uid);
@@ -237,6 +254,16 @@ static const char *status_event(const json_t *body)
 	return "Running";
 }
 
+/* Our confirmation was accepted. It removed the pod unless finalizers hold it (the answer is the
+ * pod, still with them): whoever removes it then is not its node, its claim turns "releasing",
+ * and its DELETED event must be confirmed again. */
+static void confirmed(struct sim_pod *p, const json_t *got)
+{
+	p->confirmed =
+	    json_array_size(json_object_get(json_object_get(got, "metadata"), "finalizers")) == 0;
+	p->retry_at = util_now_mono_ms() + CONFIRM_AGAIN;
+}
+
 /* The outcome of a write in the table: the pod's new state, a retry, or its end. got: the
  * server's answer on success (borrowed). */
 static void settle(struct sim_node *n, const struct work *w, int rv, const json_t *got)
@@ -246,10 +273,15 @@ static void settle(struct sim_node *n, const struct work *w, int rv, const json_
 	pthread_mutex_lock(&n->mu);
 	if ((p = find_pod(n, w->uid)) != NULL) {
 		const char *cur = meta_str(p->obj, "resourceVersion");
-		if (rv == STSD_NOTFOUND)
-			remove_pod(n, p); /* gone already; its DELETED event may follow */
-		else if (rv == STSD_OK && w->action == SIM_CONFIRM)
-			p->retry_at = util_now_mono_ms() + CONFIRM_AGAIN;
+		bool confirm = w->action == SIM_CONFIRM;
+		if (rv == STSD_OK && confirm)
+			confirmed(p, got);
+		/* A 404 ends the pod: nothing of it is left, or (a confirmation) no claim waits
+		 * for it. A status write planned before the pod went says nothing of its claim. */
+		if ((rv == STSD_NOTFOUND && (confirm || !p->gone)) || (p->gone && p->confirmed))
+			remove_pod(n, p);
+		else if (rv == STSD_OK && confirm)
+			; /* confirmed(): its DELETED event is awaited */
 		else if (rv == STSD_OK && got != NULL && cur != NULL &&
 		         strcmp(cur, w->base_rv) == 0)
 			update_pod(p, got);
@@ -281,16 +313,51 @@ static bool reread(struct sim_node *n, const struct work *w)
 	return true;
 }
 
-static int confirm(struct sim_node *n, const struct work *w, const char *path)
+/* The confirmation that pod w ran its last process; *got: the answer (the pod, or a Status when
+ * it was gone already). gone: it left the watch before; then a 404 or a 403 (the node authorizer
+ * lets a node confirm a gone pod only while its claim waits on this node) says that no claim
+ * waits for it: done too. */
+static int confirm(struct sim_node *n, const struct work *w, const char *path, bool gone,
+                   json_t **got)
 {
 	json_t *body = json_pack("{s:s,s:s,s:i,s:{s:s}}", "kind", "DeleteOptions", "apiVersion",
 	                         "v1", "gracePeriodSeconds", 0, "preconditions", "uid", w->uid);
-	int rv = body != NULL ? client_json(n->nc, "DELETE", path, body, NULL) : STSD_NOMEM;
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct client_response resp;
+	char q[600] = "\"\"";
+	long status = 0;
+	int rv = text != NULL ? client_request(n->nc, "DELETE", path, text, strlen(text),
+	                                       "application/json", &resp)
+	                      : STSD_NOMEM;
 
 	json_decref(body);
-	if (rv == STSD_OK)
+	free(text);
+	if (rv == STSD_OK) {
+		status = resp.status;
+		*got = json_loadb(resp.body, resp.body_len, 0, NULL);
+		rv = client_status_code(status, NULL);
+		client_response_free(&resp);
+	} else {
+		log_quote(q, sizeof q, client_errmsg(n->nc));
+	}
+	if (rv != STSD_OK && json_is_string(json_object_get(*got, "message")))
+		log_quote(q, sizeof q, json_string_value(json_object_get(*got, "message")));
+	if (gone && (rv == STSD_OK || rv == STSD_NOTFOUND || status == 403))
+		log_info("sim", "event=pod-gone-confirmed node=%s pod=%s/%s uid=%s released=%s",
+		         n->name, w->ns, w->name, w->uid, rv == STSD_OK ? "true" : "false");
+	else if (rv == STSD_OK)
 		log_info("sim", "event=pod-terminated node=%s pod=%s/%s uid=%s", n->name, w->ns,
 		         w->name, w->uid);
+	else if (rv != STSD_NOTFOUND && rv != STSD_CONFLICT)
+		log_warn("sim",
+		         "event=pod-confirm-failed node=%s pod=%s/%s status=%ld code=%s msg=%s",
+		         n->name, w->ns, w->name, status, stsd_errname(rv), q);
+	if (rv != STSD_OK) {
+		json_decref(*got);
+		*got = NULL;
+	}
+	if (gone && status == 403)
+		return STSD_NOTFOUND;
 	/* A failed uid precondition (409): the name is another pod's now; ours is gone. */
 	return rv == STSD_CONFLICT ? STSD_NOTFOUND : rv;
 }
@@ -304,14 +371,14 @@ static void do_work(struct sim_node *n, struct work *w)
 	snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s%s", w->ns, w->name,
 	         w->action == SIM_STATUS ? "/status" : "");
 	if (w->action == SIM_CONFIRM) {
-		rv = confirm(n, w, path);
+		rv = confirm(n, w, path, w->gone, &got);
 	} else {
 		rv = client_json(n->nc, "PUT", path, w->body, &got);
 		if (rv == STSD_OK)
 			log_info("sim", "event=pod-status node=%s pod=%s/%s state=%s", n->name,
 			         w->ns, w->name, status_event(w->body));
 	}
-	if (rv != STSD_OK && rv != STSD_NOTFOUND && rv != STSD_CONFLICT)
+	if (w->action == SIM_STATUS && rv != STSD_OK && rv != STSD_NOTFOUND && rv != STSD_CONFLICT)
 		log_warn("sim", "event=pod-write-failed node=%s pod=%s/%s code=%s msg=%s", n->name,
 		         w->ns, w->name, stsd_errname(rv),
 		         log_quote(q, sizeof q, client_errmsg(n->nc)));
@@ -330,21 +397,23 @@ static void do_work(struct sim_node *n, struct work *w)
 static void *node_main(void *arg)
 {
 	struct sim_node *n = arg;
-	uint64_t lease_ms = (uint64_t)n->cfg->lease_s * 1000, lease_due = 0, check_due;
+	uint64_t lease_ms = (uint64_t)n->cfg->lease_s * 1000, lease_due = 0;
 	struct work *w = calloc(MAX_BATCH, sizeof *w);
 
 	while (w != NULL && !stopping(n) && sim_register(n) != STSD_OK)
 		wait_until(n, util_now_mono_ms() + RETRY_MS);
-	check_due = util_now_mono_ms() + lease_ms;
 	while (w != NULL && !stopping(n)) {
 		uint64_t now = util_now_mono_ms(), wake;
 		size_t k;
 
+		/* Each renewal also reads the Node: Ready is posted again in the same cycle once
+		 * the node lifecycle marked it Unknown after a silence. */
 		if (now >= lease_due)
-			lease_due = now + (sim_renew_lease(n) == STSD_OK ? lease_ms / 4 : RETRY_MS);
-		if (now >= check_due)
-			check_due = now + (sim_check_node(n) == STSD_OK ? lease_ms : RETRY_MS);
-		wake = lease_due < check_due ? lease_due : check_due;
+			lease_due =
+			    now + (sim_renew_lease(n) == STSD_OK && sim_check_node(n) == STSD_OK
+			               ? lease_ms / 4
+			               : RETRY_MS);
+		wake = lease_due;
 		k = plan(n, w, &wake);
 		for (size_t i = 0; i < k; i++)
 			do_work(n, &w[i]);

@@ -6,7 +6,8 @@
  * (kubelet status_manager / generateAPIPodStatus: conditions PodScheduled, Initialized,
  * ContainersReady and Ready; startTime; hostIP and podIP). Annotations steer it: sim.stsd.io/ready
  * "false" keeps it unready, sim.stsd.io/phase "Failed" or "Succeeded" ends it. A pod marked for
- * deletion is confirmed (deleted with grace period 0) after --terminate-after. */
+ * deletion is confirmed (deleted with grace period 0) after --terminate-after; so is a pod that
+ * disappeared without our confirmation (force-deleted), whose claim the confirmation releases. */
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -231,7 +232,9 @@ enum sim_action sim_pod_plan(struct sim_pod *p, const struct sim_config *cfg, ui
 
 	*out = NULL;
 	*wake_at = 0;
-	if (str_at(p->obj, "metadata", "deletionTimestamp") != NULL) {
+	/* Marked for deletion, or already gone (force-deleted): the processes stop, then the end
+	 * is confirmed. */
+	if (p->gone || str_at(p->obj, "metadata", "deletionTimestamp") != NULL) {
 		if (p->deleting_since == 0)
 			p->deleting_since = now;
 		if (now >= p->deleting_since + (uint64_t)cfg->terminate_ms)

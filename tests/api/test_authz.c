@@ -75,8 +75,15 @@ static bool fake_node_has_pod_in(void *ud, const char *node, const char *ns)
 	return false;
 }
 
+/* Force-deleted pods whose claim is "releasing" on a node: default/web-5 on node a. */
+static bool fake_pod_gone_releasing_on(void *ud, const char *ns, const char *name, const char *node)
+{
+	graph_calls++;
+	return eq(ns, "default") && eq(name, "web-5") && eq(node, "a");
+}
+
 static const struct authz_graph graph = {fake_pod_on_node, fake_node_uses, fake_node_has_pod_in,
-                                         NULL};
+                                         NULL, fake_pod_gone_releasing_on};
 
 /* ---- Users and requests ---------------------------------------------------------------------- */
 
@@ -402,6 +409,30 @@ static void node_confirms_termination_of_its_pods_only(void **state)
 	DENIED(a, res("delete", "", "pods", "status", "default", "web-0"));
 }
 
+/* A force-deleted pod whose claim still names the node as "releasing": the node may confirm its
+ * end (a delete), and do nothing else with it; another node may not. */
+static void node_confirms_gone_pod_releasing_on_it(void **state)
+{
+	struct auth_user a = node_user("a"), b = node_user("b");
+
+	ALLOWED(a, res("delete", "", "pods", "", "default", "web-5"));
+	DENIED_GRAPH(b, res("delete", "", "pods", "", "default", "web-5"));
+	WHY("User \"system:node:b\" cannot delete resource \"pods\" in API group \"\" in the "
+	    "namespace \"default\": can only delete pods bound to node \"b\"");
+	DENIED_GRAPH(a, res("delete", "", "pods", "", "db", "web-5"));
+	DENIED_GRAPH(a, res("get", "", "pods", "", "default", "web-5"));
+	DENIED_GRAPH(a, res("update", "", "pods", "status", "default", "web-5"));
+	DENIED_GRAPH(a, res("patch", "", "pods", "status", "default", "web-5"));
+	DENIED(a, res("delete", "", "pods", "status", "default", "web-5"));
+	DENIED(a, res("update", "", "pods", "", "default", "web-5"));
+	/* Without the graph (or without its new lookup), nothing is allowed. */
+	struct authz_graph older = graph;
+	struct authz_request rq = res("delete", "", "pods", "", "default", "web-5");
+	older.pod_gone_releasing_on = NULL;
+	assert_int_equal(authz_decide(&a, &rq, &older, why, sizeof why), AUTHZ_DENY_GRAPH);
+	assert_int_equal(authz_decide(&a, &rq, NULL, why, sizeof why), AUTHZ_DENY_GRAPH);
+}
+
 /* ---- Row: events ----------------------------------------------------------------------------- */
 
 static void node_writes_events_anywhere(void **state)
@@ -523,6 +554,7 @@ int main(void)
 	    cmocka_unit_test(node_lists_pods_only_by_its_node_name),
 	    cmocka_unit_test(node_updates_status_of_its_pods_only),
 	    cmocka_unit_test(node_confirms_termination_of_its_pods_only),
+	    cmocka_unit_test(node_confirms_gone_pod_releasing_on_it),
 	    cmocka_unit_test(node_writes_events_anywhere),
 	    cmocka_unit_test(node_reads_secrets_configmaps_pvcs_its_pods_use),
 	    cmocka_unit_test(node_reads_pvs_of_its_pods_claims),

@@ -1,9 +1,11 @@
 /* test_authz_store.c — the node authorizer's graph over a real store (api/authz_store.c): which
  * pods are bound where, every place a pod spec names a Secret, ConfigMap or PVC, PVs through
- * their claims, namespaces with a node's pods; and one decision taken through it. */
+ * their claims, namespaces with a node's pods, force-deleted pods whose ordinal claim is still
+ * "releasing" on a node; and one decision taken through it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -185,6 +187,79 @@ static void decision_through_the_store(void **state)
 	assert_int_equal(authz_decide(&u, &other, &e->g, why, sizeof why), AUTHZ_DENY_GRAPH);
 }
 
+/* ---- pod_gone_releasing_on ------------------------------------------------------------------ */
+
+static void claim_key_of_pod_names(void **state)
+{
+	char set[16];
+	uint32_t ord = 99;
+
+	(void)state;
+	assert_true(authz_pod_claim_key("web-0", set, sizeof set, &ord));
+	assert_string_equal(set, "web");
+	assert_int_equal(ord, 0);
+	assert_true(authz_pod_claim_key("my-app-12", set, sizeof set, &ord));
+	assert_string_equal(set, "my-app");
+	assert_int_equal(ord, 12);
+	assert_true(authz_pod_claim_key("w-4294967295", set, sizeof set, &ord));
+	assert_int_equal(ord, UINT32_MAX);
+	const char *bad[] = {"web",    "web-",         "-1",
+	                     "web-01", "web-1a",       "web-+1",
+	                     "web- 1", "w-4294967296", "w-99999999999999999999",
+	                     ""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (authz_pod_claim_key(bad[i], set, sizeof set, &ord))
+			fail_msg("\"%s\" has a claim key", bad[i]);
+	assert_false(authz_pod_claim_key(NULL, set, sizeof set, &ord));
+	assert_false(authz_pod_claim_key("abcdefghijklmnop-1", set, sizeof set, &ord)); /* 16 */
+	assert_true(authz_pod_claim_key("abcdefghijklmno-1", set, sizeof set, &ord));   /* 15 */
+}
+
+/* A claim of default/SET ordinal ord for pod, held on node, then "releasing" if asked. */
+static void claim(struct fixture *f, const char *set, uint32_t ord, const char *pod,
+                  const char *node, bool releasing)
+{
+	struct store_op op = {.type = STORE_OP_CLAIM_ACQUIRE,
+	                      .ns = "default",
+	                      .name = set,
+	                      .ordinal = ord,
+	                      .claim = {.pod_uid = "u-1", .pod_name = pod, .node = node}};
+
+	assert_int_equal(fx_apply(f, &op, 1, NULL), STSD_OK);
+	op.type = STORE_OP_CLAIM_SET;
+	op.claim = (struct store_claim){.state = STORE_CLAIM_RELEASING};
+	if (releasing)
+		assert_int_equal(fx_apply(f, &op, 1, NULL), STSD_OK);
+}
+
+static void gone_pods_releasing_on_a_node(void **state)
+{
+	struct env *e = *state;
+	struct store_reader *rd;
+	struct authz_graph g;
+
+	/* setup's view predates these claims: a view of its own */
+	claim(e->f, "web", 5, "web-5", "a", true);
+	claim(e->f, "web", 6, "web-6", "a", false);         /* held: its pod may run */
+	claim(e->f, "web", 0, "web-0", "a", true);          /* web-0 exists */
+	claim(e->f, "odd", 1, "other-1", "a", true);        /* names another pod */
+	claim(e->f, "nodeless", 2, "nodeless-2", "", true); /* no node */
+	assert_int_equal(store_read_begin(e->f->s, &rd), STSD_OK);
+	authz_graph_from_store(&g, rd);
+	assert_true(g.pod_gone_releasing_on(g.ud, "default", "web-5", "a"));
+	assert_false(g.pod_gone_releasing_on(g.ud, "default", "web-5", "b"));
+	assert_false(g.pod_gone_releasing_on(g.ud, "default", "web-5", ""));
+	assert_false(g.pod_gone_releasing_on(g.ud, "db", "web-5", "a"));
+	assert_false(g.pod_gone_releasing_on(g.ud, "default", "web-6", "a"));
+	assert_false(g.pod_gone_releasing_on(g.ud, "default", "web-0", "a"));
+	assert_false(g.pod_gone_releasing_on(g.ud, "default", "odd-1", "a"));
+	assert_false(g.pod_gone_releasing_on(g.ud, "default", "nodeless-2", ""));
+	assert_false(g.pod_gone_releasing_on(g.ud, "default", "web-7", "a"));
+	assert_false(g.pod_gone_releasing_on(g.ud, "default", "web-05", "a"));
+	assert_false(g.pod_gone_releasing_on(g.ud, "default", "web", "a"));
+	store_read_end(rd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +269,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(volumes_through_their_claims, setup, teardown),
 	    cmocka_unit_test_setup_teardown(namespaces_of_a_nodes_pods, setup, teardown),
 	    cmocka_unit_test_setup_teardown(decision_through_the_store, setup, teardown),
+	    cmocka_unit_test(claim_key_of_pod_names),
+	    cmocka_unit_test_setup_teardown(gone_pods_releasing_on_a_node, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* test_sim_pod.c — the simulated kubelet's decisions (cmd/stsagent/sim_pod.c): Running, Ready after
- * --ready-after, the sim.stsd.io annotations, terminal phases, confirmation of deletions, and odd
- * pods that must not crash it. */
+ * --ready-after, the sim.stsd.io annotations, terminal phases, confirmation of deletions (also of
+ * pods that went without one), and odd pods that must not crash it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,6 +173,25 @@ static void deletion_confirmed_after_delay(void **state)
 	json_decref(p.obj);
 }
 
+/* A pod that left the watch unconfirmed (force-deleted, never marked; or Failed, whatever its
+ * phase): no more status writes, its end confirmed after the same delay, from when it went. */
+static void gone_pod_confirmed_after_delay(void **state)
+{
+	const char *statuses[] = {"{\"phase\":\"Running\"}", "{\"phase\":\"Pending\"}",
+	                          "{\"phase\":\"Failed\"}"};
+	uint64_t wake;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+		struct sim_pod p = {.obj = pod_json(statuses[i], NULL), .gone = true};
+		assert_int_equal(step(&p, T0, TS, &wake), SIM_NONE);
+		assert_int_equal(wake, T0 + 100);
+		assert_int_equal(step(&p, T0 + 99, TS, &wake), SIM_NONE);
+		assert_int_equal(step(&p, T0 + 100, TS, &wake), SIM_CONFIRM);
+		json_decref(p.obj);
+	}
+}
+
 /* A restarted agent finds its pods Running: a Ready one stays Ready, an unready one becomes Ready
  * without waiting again. */
 static void found_running_after_restart(void **state)
@@ -220,6 +239,7 @@ int main(void)
 	    cmocka_unit_test(ready_annotation),
 	    cmocka_unit_test(phase_annotation),
 	    cmocka_unit_test(deletion_confirmed_after_delay),
+	    cmocka_unit_test(gone_pod_confirmed_after_delay),
 	    cmocka_unit_test(found_running_after_restart),
 	    cmocka_unit_test(odd_pods),
 	};

@@ -2,8 +2,9 @@
 # sim.sh — simulated nodes end to end: `stsctl dev up --simulated-agents 2` returns with nodes
 # sim-0 and sim-1 Ready; their leases renew; a pod bound to sim-0 goes Running then Ready; the
 # sim.stsd.io/ready and sim.stsd.io/phase annotations steer it; a graceful delete is confirmed by
-# the agent; a pod bound to a node nobody runs stays Pending; a node certificate cannot register
-# another node (the agent really uses its own certificate); `dev down` stops the agent.
+# the agent, and so is the end of a force-deleted pod; a node marked Unknown is Ready again at its
+# next lease renewal; a pod bound to a node nobody runs stays Pending; a node certificate cannot
+# register another node (the agent really uses its own certificate); `dev down` stops the agent.
 # Usage: sim.sh STSCTL STSAGENT
 set -euo pipefail
 
@@ -128,6 +129,28 @@ wait_for 20 "confirmation of p1's deletion" gone
 grep -q "event=pod-terminated node=sim-1 pod=default/p1 " "$dir/agent-sim.log" ||
 	fail "the agent did not log the confirmation of p1"
 echo "ok: graceful delete confirmed"
+
+# --- a force delete: the agent confirms the end of the pod that went without its confirmation
+# (uid precondition; with no ordinal claim waiting, the API refuses and the agent is done) ---
+pod p2 sim-1
+wait_for 20 "Ready p2" is pod/p2 "$ready_path" True
+uid2=$(field pod/p2 .metadata.uid)
+kubectl delete pod p2 --force --grace-period=0 >/dev/null 2>&1
+gone_confirmed() {
+	grep -q "event=pod-gone-confirmed node=sim-1 pod=default/p2 uid=$uid2 released=false" \
+		"$dir/agent-sim.log"
+}
+wait_for 20 "the agent's confirmation of force-deleted p2" gone_confirmed
+echo "ok: a force-deleted pod's end confirmed by its agent"
+
+# --- a node marked Unknown (the node lifecycle, after a silence) is Ready again by its agent at
+# its next lease renewal (every 10 s) ---
+kubectl patch node sim-0 --subresource=status --type=strategic -p \
+	'{"status":{"conditions":[{"type":"Ready","status":"Unknown","reason":"NodeStatusUnknown"}]}}' \
+	>/dev/null
+is node/sim-0 "$ready_path" Unknown || fail "sim-0: Ready is not Unknown after the patch"
+wait_for 20 "Ready True again on sim-0" is node/sim-0 "$ready_path" True
+echo "ok: a node marked Unknown is posted Ready again"
 
 # --- the pod of the missing node stayed Pending, untouched ---
 is pod/ghost .status.phase Pending || fail "ghost: phase $(field pod/ghost .status.phase)"
