@@ -102,7 +102,8 @@ static json_t *wanted_scale(struct api_call *c, const json_t *cur)
 	if (strcmp(api_req_method(c->req), "PATCH") == 0)
 		return api_obj_patch_doc(c, cur, NULL, &want) ? want : NULL;
 	body = api_req_body(c->req, &len);
-	if (json_is_object(want = json_loadb(body, len, 0, NULL)))
+	want = json_loadb(body, len, 0, NULL); /* not inside json_is_object: it is a macro */
+	if (json_is_object(want))
 		return want;
 	api_fail(c->req, API_BAD_REQUEST, NULL, "the body is not a Scale object");
 	json_decref(want);
