@@ -1,6 +1,7 @@
 /* claims.c — ordinal claims: (namespace, set, ordinal) -> {pod uid, node, state}, compare-and-set.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "apply.h"
@@ -48,6 +49,20 @@ static int check_claim(struct apply *ap, const struct store_op *op, const struct
 	return STSD_OK;
 }
 
+/* Fault hook, compiled only with STSD_TEST_HOOKS: STSD_FAULT_SKIP_CLAIM_CHECK=1 in the environment
+ * makes an acquire overwrite a held claim, the double holder the identity checker (stsctl inspect
+ * identities) must catch. Read at every acquire so that a test can turn it on and off. */
+static bool fault_skip_claim_check(void)
+{
+#ifdef STSD_TEST_HOOKS
+	const char *v = getenv("STSD_FAULT_SKIP_CLAIM_CHECK");
+
+	return v != NULL && strcmp(v, "1") == 0;
+#else
+	return false;
+#endif
+}
+
 static int claim_acquire(struct apply *ap, const struct store_op *op, MDB_val *k,
                          const struct store_claim *cur)
 {
@@ -59,7 +74,7 @@ static int claim_acquire(struct apply *ap, const struct store_op *op, MDB_val *k
 	                         .revision = ap->b->revision};
 	int rv;
 
-	if (cur)
+	if (cur && !fault_skip_claim_check())
 		return store_fail(ap->s, STSD_CONFLICT, "claim %s/%s/%u is %s by pod %s (uid %s)",
 		                  op->ns ? op->ns : "", op->name, op->ordinal,
 		                  state_name(cur->state), cur->pod_name, cur->pod_uid);

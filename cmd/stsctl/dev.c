@@ -43,6 +43,10 @@ static const char up_usage[] =
     "works as it is; curl --cacert DIR/pki/ca.crt -H \"Authorization: Bearer $(cat\n"
     "DIR/pki/admin.token)\" https://... works too. Keys, tokens and the kubeconfig are mode 0600.\n"
     "\n"
+    "Once the replicas serve, the StorageClasses the seed manifests use are created: standard\n"
+    "(the default class), fast-ssd and encrypted-ssd (stsd.io/local, volumes under DIR/volumes)\n"
+    "and shared (stsd.io/shared-path, under DIR/shared).\n"
+    "\n"
     "Options:\n"
     "      --dir DIR          the cluster directory (required)\n"
     "      --replicas N       how many replicas, 1 to 9 (default 3)\n"
@@ -52,6 +56,8 @@ static const char up_usage[] =
     "                         also start N simulated nodes sim-0 .. sim-(N-1) (one stsagent\n"
     "                         --simulate process, node certificates in pki/nodes/, log\n"
     "                         agent-sim.log) and wait until every one is Ready\n"
+    "      --stsd-arg ARG     pass ARG to every replica's stsd (repeatable; kept for\n"
+    "                         'dev restart'), e.g. --stsd-arg=--node-grace-period=5000\n"
     "  -h, --help             show this help and exit\n";
 
 static const char down_usage[] =
@@ -73,7 +79,9 @@ struct dev_args {
 	long replicas;
 	long id;
 	long timeout_ms;
-	long agents; /* --simulated-agents */
+	long agents;                              /* --simulated-agents */
+	const char *stsd_args[DEV_MAX_STSD_ARGS]; /* --stsd-arg, repeatable */
+	size_t n_stsd_args;
 };
 
 static bool is_help(const char *a)
@@ -82,11 +90,12 @@ static bool is_help(const char *a)
 }
 
 /* The options, in the order of the bits that say which a command takes. */
-enum { OPT_DIR, OPT_STSD, OPT_REPLICAS, OPT_ID, OPT_TIMEOUT, OPT_AGENTS, OPT_COUNT };
-static const char *const option_names[OPT_COUNT] = {"--dir", "--stsd",    "--replicas",
-                                                    "--id",  "--timeout", "--simulated-agents"};
-#define UP_OPTIONS \
-	(1u << OPT_DIR | 1u << OPT_STSD | 1u << OPT_REPLICAS | 1u << OPT_TIMEOUT | 1u << OPT_AGENTS)
+enum { OPT_DIR, OPT_STSD, OPT_REPLICAS, OPT_ID, OPT_TIMEOUT, OPT_AGENTS, OPT_STSD_ARG, OPT_COUNT };
+static const char *const option_names[OPT_COUNT] = {
+    "--dir", "--stsd", "--replicas", "--id", "--timeout", "--simulated-agents", "--stsd-arg"};
+#define UP_OPTIONS                                                                 \
+	(1u << OPT_DIR | 1u << OPT_STSD | 1u << OPT_REPLICAS | 1u << OPT_TIMEOUT | \
+	 1u << OPT_AGENTS | 1u << OPT_STSD_ARG)
 #define DOWN_OPTIONS    (1u << OPT_DIR)
 #define RESTART_OPTIONS (1u << OPT_DIR | 1u << OPT_ID | 1u << OPT_TIMEOUT)
 
@@ -109,6 +118,13 @@ static bool set_option(int k, const char *v, struct dev_args *a)
 		if (cli_parse_int(v, 1, 1000000, &a->id))
 			return true;
 		fprintf(stderr, "stsctl dev: bad --id '%s'\n", v);
+		return false;
+	case OPT_STSD_ARG:
+		if (a->n_stsd_args < DEV_MAX_STSD_ARGS) {
+			a->stsd_args[a->n_stsd_args++] = v;
+			return true;
+		}
+		fprintf(stderr, "stsctl dev: at most %d --stsd-arg\n", DEV_MAX_STSD_ARGS);
 		return false;
 	case OPT_AGENTS:
 		if (cli_parse_int(v, 0, 1000, &a->agents))
@@ -223,7 +239,8 @@ static bool create_dir(const char *dir, char *out)
 
 /* argv of replica i: the stsd flags of the server's contract, with its TLS material. */
 static char **replica_argv(const struct dev_cluster *cl, const char *stsd,
-                           const struct dev_replica *r, const char *bootstrap)
+                           const struct dev_replica *r, const char *bootstrap,
+                           const struct dev_args *a)
 {
 	char id[16], cert[PATH_MAX + 32], key[PATH_MAX + 32];
 	const char *words[] = {stsd,
@@ -248,13 +265,13 @@ static char **replica_argv(const struct dev_cluster *cl, const char *stsd,
 	                       "--token-auth-file",
 	                       cl->token_file};
 	size_t n = sizeof words / sizeof words[0];
-	char **argv = calloc(n + 1, sizeof *argv);
+	char **argv = calloc(n + a->n_stsd_args + 1, sizeof *argv);
 
 	snprintf(id, sizeof id, "%d", r->id);
 	snprintf(cert, sizeof cert, "%.4000s/pki/replica-%d.crt", cl->dir, r->id);
 	snprintf(key, sizeof key, "%.4000s/pki/replica-%d.key", cl->dir, r->id);
-	for (size_t i = 0; argv != NULL && i < n; i++) {
-		if ((argv[i] = strdup(words[i])) == NULL) {
+	for (size_t i = 0; argv != NULL && i < n + a->n_stsd_args; i++) {
+		if ((argv[i] = strdup(i < n ? words[i] : a->stsd_args[i - n])) == NULL) {
 			while (i-- > 0)
 				free(argv[i]);
 			free(argv);
@@ -265,7 +282,7 @@ static char **replica_argv(const struct dev_cluster *cl, const char *stsd,
 }
 
 /* Replicas 1..n with free ports, data directories, logs and command lines. */
-static bool plan(struct dev_cluster *cl, size_t n, const char *stsd)
+static bool plan(struct dev_cluster *cl, size_t n, const char *stsd, const struct dev_args *a)
 {
 	int ports[2 * DEV_MAX_REPLICAS];
 	char err[256] = "out of memory", bootstrap[1024] = "";
@@ -289,8 +306,8 @@ static bool plan(struct dev_cluster *cl, size_t n, const char *stsd)
 		         r->id, r->raft_address);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if ((cl->replicas[i].argv = replica_argv(cl, stsd, &cl->replicas[i], bootstrap)) ==
-		    NULL) {
+		if ((cl->replicas[i].argv =
+		         replica_argv(cl, stsd, &cl->replicas[i], bootstrap, a)) == NULL) {
 			fprintf(stderr, "stsctl dev up: out of memory\n");
 			return false;
 		}
@@ -400,7 +417,7 @@ static int up(int argc, char **argv)
 		return 1;
 	}
 	if (!create_dir(a.dir, cl.dir) || !make_pki(&cl, (size_t)a.replicas) ||
-	    !plan(&cl, (size_t)a.replicas, stsd)) {
+	    !plan(&cl, (size_t)a.replicas, stsd, &a)) {
 		dev_cluster_free(&cl);
 		return 1;
 	}
@@ -408,6 +425,7 @@ static int up(int argc, char **argv)
 	for (size_t i = 0; i < cl.n && ok; i++)
 		ok = want[i] = start_replica(&cl.replicas[i]);
 	ok = ok && record(&cl) && dev_wait_ready(&cl, want, a.timeout_ms, true);
+	ok = ok && dev_storage_up(&cl, a.timeout_ms);
 	ok = ok && (a.agents == 0 || dev_agents_up(&cl, a.agents, a.timeout_ms, &agent));
 	if (ok) {
 		print_usage_hints(&cl, util_now_mono_ms() - t0);

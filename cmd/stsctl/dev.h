@@ -87,6 +87,16 @@ int dev_find_binary(const char *prog, const char *flag_name, const char *flag, c
  * started). */
 bool dev_agents_up(struct dev_cluster *cl, long n, long timeout_ms, pid_t *pid);
 
+/* --- dev_storage.c --- */
+
+/* Create the cluster's StorageClasses once it serves: standard (the default class), fast-ssd and
+ * encrypted-ssd (provisioner stsd.io/local, WaitForFirstConsumer, parameters.path DIR/volumes)
+ * and shared (stsd.io/shared-path, Immediate, DIR/shared), all reclaimPolicy Delete; makes
+ * DIR/volumes and DIR/shared. A class that exists already is left as it is (409 is fine), so it
+ * may run again. Requests retry across the replicas for up to timeout_ms (at least 5 s). False
+ * on failure, reported on stderr. */
+bool dev_storage_up(const struct dev_cluster *cl, long timeout_ms);
+
 /* --- dev_pki.c --- */
 
 /* Make DIR/pki: a CA (ca.crt, ca.key), replica-<id>.{crt,key} for replicas 1..replicas (CN
@@ -137,7 +147,8 @@ void dev_nap(long ms);
 
 /* --- dev_wait.c --- */
 
-#define DEV_MAX_REPLICAS 9
+#define DEV_MAX_REPLICAS  9
+#define DEV_MAX_STSD_ARGS 16 /* --stsd-arg */
 
 /* From now on SIGINT, SIGTERM and SIGHUP set a flag instead of ending stsctl, so that what was
  * started can be stopped. */

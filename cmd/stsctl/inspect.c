@@ -13,11 +13,17 @@
 
 static const char usage[] =
     "Usage: stsctl inspect DATA_DIR [-o text|json]\n"
+    "       stsctl inspect identities DATA_DIR [-o text|json]\n"
     "\n"
     "Print what a replica's store holds: the applied index, the digest, object counts per\n"
     "resource, the ordinal claims and the change log range. Reads the store read-only; safe\n"
     "while the replica runs. DATA_DIR is a replica's --data-dir (holding store/) or the\n"
-    "store directory itself.\n";
+    "store directory itself.\n"
+    "\n"
+    "inspect identities replays the store's change log and checks that every StatefulSet\n"
+    "identity (namespace, set, ordinal) had one claim holder at a time and that every pod of it\n"
+    "was added while its own uid held the claim: one line per violation, then a summary; exit\n"
+    "status 1 when any violation is found.\n";
 
 static const char *state_name(enum store_claim_state st)
 {
@@ -118,47 +124,67 @@ static void store_dir(const char *data_dir, char *out, size_t len)
 		snprintf(out, len, "%s", data_dir);
 }
 
-int stsctl_inspect(int argc, char **argv)
+int inspect_open(const char *cmd, const char *data_dir, struct store **out, char *path, size_t len)
 {
 	struct store_options opts = {.read_only = true};
-	const char *dir = NULL, *format = "text";
-	char path[4096], err[512], probe[4200];
-	struct store *s;
+	char err[512], probe[4200];
 	struct stat st;
-	json_t *out;
-	int rv;
 
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-			format = argv[++i];
-		} else if (argv[i][0] != '-' && dir == NULL) {
-			dir = argv[i];
-		} else {
-			fprintf(stderr, "stsctl inspect: unexpected argument '%s'\n%s", argv[i],
-			        usage);
-			return 2;
-		}
-	}
-	if (dir == NULL || (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	store_dir(dir, path, sizeof path);
+	store_dir(data_dir, path, len);
 	snprintf(probe, sizeof probe, "%s/data.mdb", path);
 	if (stat(probe, &st) != 0) {
-		fprintf(stderr,
-		        "stsctl inspect: %s holds no store (no data.mdb in it or in store/)\n",
-		        dir);
+		fprintf(stderr, "%s: %s holds no store (no data.mdb in it or in store/)\n", cmd,
+		        data_dir);
 		return 1;
 	}
 	log_set_level(LOG_WARN);
-	if ((rv = store_open(path, &opts, &s, err, sizeof err)) != STSD_OK) {
-		fprintf(stderr, "stsctl inspect: %s\n", err);
+	if (store_open(path, &opts, out, err, sizeof err) != STSD_OK) {
+		fprintf(stderr, "%s: %s\n", cmd, err);
 		return 1;
 	}
+	return 0;
+}
+
+/* Parse "DATA_DIR [-o text|json]" (any order). An exit status (0 go on, 2 usage error printed)
+ * or -1 after --help. */
+int inspect_args(const char *cmd, int argc, char **argv, const char **dir, const char **format)
+{
+	*dir = NULL;
+	*format = "text";
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(usage, stdout);
+			return -1;
+		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+			*format = argv[++i];
+		} else if (argv[i][0] != '-' && *dir == NULL) {
+			*dir = argv[i];
+		} else {
+			fprintf(stderr, "%s: unexpected argument '%s'\n%s", cmd, argv[i], usage);
+			return 2;
+		}
+	}
+	if (*dir == NULL || (strcmp(*format, "text") != 0 && strcmp(*format, "json") != 0)) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	return 0;
+}
+
+int stsctl_inspect(int argc, char **argv)
+{
+	const char *dir, *format;
+	char path[4096];
+	struct store *s;
+	json_t *out;
+	int rv;
+
+	if (argc > 0 && strcmp(argv[0], "identities") == 0)
+		return stsctl_inspect_identities(argc - 1, argv + 1);
+	if ((rv = inspect_args("stsctl inspect", argc, argv, &dir, &format)) != 0)
+		return rv < 0 ? 0 : rv;
+	if ((rv = inspect_open("stsctl inspect", dir, &s, path, sizeof path)) != 0)
+		return rv;
 	out = json_object();
 	rv = gather(s, path, out);
 	store_close(s);

@@ -13,7 +13,9 @@ static const char usage[] =
     "  dev up|down|restart --dir DIR     a local cluster of stsd replicas for development\n"
     "  members [add|remove|transfer]     list or change the Raft members of a cluster\n"
     "  inspect DATA_DIR [-o text|json]   print what a replica's store holds, without a server\n"
+    "  inspect identities DATA_DIR       check the store's history: one holder per identity\n"
     "  pki init|issue --dir DIR          the cluster CA and the certificates it signs\n"
+    "  rollout pause|resume sts NAME     hold or go on with a StatefulSet's rolling update\n"
     "  version                           print the version\n"
     "\n"
     "Options:\n"
@@ -26,10 +28,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"dev", stsctl_dev},
-    {"members", stsctl_members},
-    {"inspect", stsctl_inspect},
-    {"pki", stsctl_pki},
+    {"dev", stsctl_dev}, {"members", stsctl_members}, {"inspect", stsctl_inspect},
+    {"pki", stsctl_pki}, {"rollout", stsctl_rollout},
 };
 
 int main(int argc, char **argv)

@@ -1,8 +1,8 @@
 /* test_stsctl_dev.c — `stsctl dev up|down|restart` with the real stsd: the cluster record, its PKI
  * (modes, cluster.json's paths, the kubeconfig's embedded credentials), https with the admin
- * certificate and 401 without credentials, progress and readiness, a replica that exits or never
- * gets ready (reported with its log, nothing left running), restart, and down escalating to
- * SIGKILL. argv[1]: stsctl, argv[2]: stsd.
+ * certificate and 401 without credentials, the StorageClasses it creates, progress and readiness, a
+ * replica that exits or never gets ready (reported with its log, nothing left running), restart,
+ * and down escalating to SIGKILL. argv[1]: stsctl, argv[2]: stsd.
  *
  * Misbehaviour comes from a shell wrapper around stsd (write_wrapper) that stsctl starts as its
  * stsd: STSD_WRAP_EXIT=N makes replica N exit at once, STSD_WRAP_UNREADY=N makes it never listen
@@ -448,6 +448,77 @@ static void check_https(const char *dir, json_t *cl)
 	kubeconfig_free(&kc);
 }
 
+/* dev up made the StorageClasses the seed manifests name: standard the default, the local ones
+ * bound with their pod under DIR/volumes, shared at once under DIR/shared. */
+static void check_storage_classes(const char *dir, json_t *cl)
+{
+	static const struct {
+		const char *name, *provisioner, *binding, *path;
+	} want[] = {
+	    {"standard", "stsd.io/local", "WaitForFirstConsumer", "volumes"},
+	    {"fast-ssd", "stsd.io/local", "WaitForFirstConsumer", "volumes"},
+	    {"encrypted-ssd", "stsd.io/local", "WaitForFirstConsumer", "volumes"},
+	    {"shared", "stsd.io/shared-path", "Immediate", "shared"},
+	};
+	struct client_options o = {.deadline_ms = 10000};
+	char url[128], err[512], expect[600];
+	const char *u = url;
+	json_t *list = NULL, *items, *it;
+	struct client *c;
+	size_t i, defaults = 0;
+	struct stat st;
+
+	o.ca_file = json_string_value(json_object_get(cl, "caFile"));
+	o.cert_file = json_string_value(json_object_get(cl, "adminCertFile"));
+	o.key_file = json_string_value(json_object_get(cl, "adminKeyFile"));
+	snprintf(url, sizeof url, "https://%s", field(cl, 0, "apiAddress"));
+	if (client_create(&u, 1, &o, &c, err, sizeof err) != STSD_OK)
+		fail_msg("client_create: %s", err);
+	if (client_get_json(c, "/apis/storage.k8s.io/v1/storageclasses", &list) != STSD_OK)
+		fail_msg("list storageclasses: %s", client_errmsg(c));
+	items = json_object_get(list, "items");
+	assert_int_equal(json_array_size(items), 4);
+	for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+		json_t *found = NULL;
+
+		json_array_foreach(items, i, it)
+		{
+			if (strcmp(json_string_value(
+			               json_object_get(json_object_get(it, "metadata"), "name")),
+			           want[k].name) == 0)
+				found = it;
+		}
+		if (found == NULL)
+			fail_msg("no StorageClass %s", want[k].name);
+		assert_string_equal(json_string_value(json_object_get(found, "provisioner")),
+		                    want[k].provisioner);
+		assert_string_equal(json_string_value(json_object_get(found, "volumeBindingMode")),
+		                    want[k].binding);
+		assert_string_equal(json_string_value(json_object_get(found, "reclaimPolicy")),
+		                    "Delete");
+		snprintf(expect, sizeof expect, "%s/%s", dir, want[k].path);
+		assert_string_equal(json_string_value(json_object_get(
+		                        json_object_get(found, "parameters"), "path")),
+		                    expect);
+		assert_int_equal(stat(expect, &st), 0);
+		assert_true(S_ISDIR(st.st_mode));
+		if (json_string_value(json_object_get(
+		        json_object_get(json_object_get(found, "metadata"), "annotations"),
+		        "storageclass.kubernetes.io/is-default-class")) != NULL) {
+			assert_string_equal(want[k].name, "standard");
+			assert_string_equal(
+			    json_string_value(json_object_get(
+			        json_object_get(json_object_get(found, "metadata"), "annotations"),
+			        "storageclass.kubernetes.io/is-default-class")),
+			    "true");
+			defaults++;
+		}
+	}
+	assert_int_equal(defaults, 1);
+	json_decref(list);
+	client_destroy(c);
+}
+
 /* The real kubectl uses the kubeconfig as it is, when installed. */
 static void check_kubectl(const char *dir)
 {
@@ -587,6 +658,9 @@ static void brings_a_cluster_up_restarts_and_down(void **state)
 	check_record(cdir, cl);
 	check_pki(cdir, cl);
 	check_https(cdir, cl);
+	assert_non_null(
+	    strstr(out, "storage classes: standard (default), fast-ssd, encrypted-ssd"));
+	check_storage_classes(cdir, cl);
 	check_kubectl(cdir);
 	check_members(cdir);
 	restarts_a_replica(cdir, cl);
