@@ -91,6 +91,11 @@ static const json_t *at(const json_t *obj, const char *path)
 	return obj;
 }
 
+const json_t *ctl_obj(const json_t *obj, const char *path)
+{
+	return at(obj, path);
+}
+
 const char *ctl_str(const json_t *obj, const char *path)
 {
 	return json_string_value(at(obj, path));

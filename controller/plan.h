@@ -22,6 +22,8 @@ enum ctl_kind {
 	CTL_DELETE, /* resource/ns/name; expect_rv the rv seen (0: any) */
 	CTL_UPDATE_STATUS, /* obj is the whole object with the new .status; expect_rv as seen */
 	CTL_EVENT,         /* a core/v1 Event about resource/ns/name: type, reason, message */
+	CTL_RELEASE_CLAIM, /* release the claim (ns, claim_set, claim_ordinal) held by claim_uid,
+	                      HELD or RELEASING (a fenced node's: its processes are proven gone) */
 };
 
 struct ctl_action {
@@ -35,6 +37,12 @@ struct ctl_action {
 	bool claim;
 	char claim_set[254];
 	uint32_t claim_ordinal;
+	char claim_uid[64]; /* RELEASE_CLAIM, and DELETE with force: the holder's pod uid */
+	/* DELETE of a pod: remove the object at once, bound or not, and release its claim in the
+	 * same command (its node is proven fenced: nothing of it can run). Without force, the
+	 * executor deletes a pod as the API does: a bound, unfinished pod is only marked and goes
+	 * when its node confirms. */
+	bool force;
 	/* EVENT */
 	char event_type[16]; /* "Normal" or "Warning" */
 	char reason[64];     /* "SuccessfulCreate", ... */
@@ -70,6 +78,8 @@ void ctl_plan_free(struct ctl_plan *p);
 /* Small JSON helpers every planner uses. */
 /* The string at a dotted path ("metadata.labels" is not a string; "spec.nodeName" is), or NULL. */
 const char *ctl_str(const json_t *obj, const char *path);
+/* The value at a dotted path (any type), or NULL. */
+const json_t *ctl_obj(const json_t *obj, const char *path);
 /* The integer at a dotted path, or def when absent or not an integer. */
 int64_t ctl_int(const json_t *obj, const char *path, int64_t def);
 /* metadata.resourceVersion as a number (0 when absent). */

@@ -17,7 +17,11 @@
  * - Storage drift creates the missing PVCs but does not rewrite the pod's volumes (pod specs are
  *   immutable); identity drift rewrites labels, hostname and subdomain only.
  * - A Parallel sync visits at most STS_MAX_NEW missing replicas, so that absurd replica counts
- *   cannot make one sync unbounded; the next sync continues. */
+ *   cannot make one sync unbounded; the next sync continues.
+ * - Two opt-in annotations (sts.h; docs/decisions/010-statefulset-departures.md): a paused
+ *   rollout (the rolling update holds as if partition = replicas), and the way out of a broken
+ *   revision (upstream #67250: a pod that never became Ready at an outdated revision is replaced
+ *   instead of waited for). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,9 @@
 #define STS_MAX_NEW   5000 /* missing replicas visited per sync */
 
 enum step { STEP_CONTINUE, STEP_BLOCK, STEP_ERROR };
+
+static bool outdated(const struct sts_sync *s, const json_t *pod);
+static void count_update_delete(struct sts_sync *s, const json_t *pod);
 typedef enum step (*step_fn)(struct sts_sync *s, size_t i);
 
 /* runForAll: OrderedReady stops at the first step that blocks; Parallel runs slow-start batches
@@ -110,6 +117,30 @@ static void create_pod(struct sts_sync *s, int64_t ord, const char *name)
 	a->claim_ordinal = (uint32_t)ord;
 	ctl_plan_event(s->plan, "statefulsets", s->ns, s->name, "Normal", "SuccessfulCreate",
 	               "create Pod %s in StatefulSet %s successful", name, s->name);
+}
+
+/* The way out of a broken revision (upstream #67250): with CTL_STS_ANNOTATION_REPLACE_UNREADY,
+ * a pod the rolling update would replace (RollingUpdate, not paused, at or above the partition,
+ * not at the update revision) that is not Ready and has never been Ready is deleted rather than
+ * waited for: it serves nothing, so replacing it costs no availability. Without the annotation
+ * an OrderedReady update waits for it forever, as upstream does. */
+static bool replaceable(const struct sts_sync *s, const json_t *pod, int64_t ord)
+{
+	return s->replace_unready && !s->on_delete && !s->paused &&
+	       ord >= s->start + (s->has_rolling ? s->partition : 0) && outdated(s, pod) &&
+	       !sts_running_ready(pod) && sts_never_ready(pod);
+}
+
+static void replace_unready(struct sts_sync *s, const json_t *pod)
+{
+	ctl_plan_event(
+	    s->plan, "statefulsets", s->ns, s->name, "Warning", "ReplacingUnreadyPod",
+	    "StatefulSet %s/%s is replacing Pod %s, which never became Ready at revision "
+	    "%s, with revision %s (%s)",
+	    s->ns, s->name, ctl_str(pod, "metadata.name"), sts_revision(pod), s->in->rev->update,
+	    CTL_STS_ANNOTATION_REPLACE_UNREADY);
+	delete_pod(s, pod);
+	count_update_delete(s, pod);
 }
 
 /* ---- Replicas -------------------------------------------------------------------------------- */
@@ -218,10 +249,14 @@ static enum step existing_replica(struct sts_sync *s, const json_t *pod, int64_t
 		if (s->error || deleting != NULL)
 			return STEP_ERROR;
 	}
-	/* OrderedReady: every predecessor Running, Ready and available before going on. */
+	/* OrderedReady: every predecessor Running, Ready and available before going on (unless it
+	 * is a broken pod the way out replaces: the update continues once its successor is up). */
 	if (s->monotonic && (sts_terminating(pod) || !sts_running_ready(pod) ||
-	                     !sts_available(pod, s->min_ready, s->in->now)))
-		return STEP_BLOCK;
+	                     !sts_available(pod, s->min_ready, s->in->now))) {
+		if (replaceable(s, pod, ord))
+			replace_unready(s, pod);
+		return s->error ? STEP_ERROR : STEP_BLOCK;
+	}
 	return enforce_invariants(s, pod, ord);
 }
 
@@ -307,6 +342,8 @@ static void rolling_update(struct sts_sync *s)
 	    "maxUnavailable");
 	int64_t min = s->has_rolling ? s->partition : 0, unavailable = 0, budget, t;
 
+	if (s->paused)
+		return; /* as if partition = replicas */
 	if (mu == NULL || json_is_null(mu)) {
 		/* Delete the highest outdated pod, or wait for an unhealthy one above the
 		 * partition. */
@@ -316,6 +353,10 @@ static void rolling_update(struct sts_sync *s)
 			    ctl_plan_touches(s->plan, "pods", s->ns, ctl_str(pod, "metadata.name")))
 				return; /* acted on this sync (failed, identity): the update waits
 				         */
+			if (replaceable(s, pod, s->start + t)) {
+				replace_unready(s, pod);
+				return;
+			}
 			if (outdated(s, pod)) {
 				delete_pod(s, pod);
 				count_update_delete(s, pod);
@@ -330,6 +371,13 @@ static void rolling_update(struct sts_sync *s)
 	 * the budget; the rest goes to outdated pods, highest first, down to the partition. */
 	for (t = 0; t < s->replicas; t++)
 		unavailable += sts_unavailable(find_pod(s, s->start + t), s->min_ready, s->in->now);
+	/* The way out: broken pods go whatever the budget (they are unavailable already, and
+	 * stay counted so: their replacements are not Ready yet either). */
+	for (t = s->replicas - 1; t >= min && !s->error; t--) {
+		const json_t *pod = find_pod(s, s->start + t);
+		if (replaceable(s, pod, s->start + t))
+			replace_unready(s, pod);
+	}
 	budget = max_unavailable(mu, s->replicas) - unavailable;
 	for (t = s->replicas - 1; t >= min && budget > 0; t--) {
 		const json_t *pod = find_pod(s, s->start + t);
@@ -346,6 +394,15 @@ static void rolling_update(struct sts_sync *s)
 static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Whether the set's annotation key is exactly "true" (as kubectl writes booleans). */
+static bool annotation_true(const json_t *set, const char *key)
+{
+	const char *v = json_string_value(
+	    json_object_get(json_object_get(json_object_get(set, "metadata"), "annotations"), key));
+
+	return v != NULL && strcmp(v, "true") == 0;
 }
 
 static bool read_set(struct sts_sync *s)
@@ -375,6 +432,8 @@ static bool read_set(struct sts_sync *s)
 	        json_object_get(json_object_get(set, "spec"), "updateStrategy"), "rollingUpdate"));
 	s->partition =
 	    clamp(ctl_int(set, "spec.updateStrategy.rollingUpdate.partition", 0), 0, INT32_MAX);
+	s->paused = annotation_true(set, CTL_STS_ANNOTATION_PAUSED);
+	s->replace_unready = annotation_true(set, CTL_STS_ANNOTATION_REPLACE_UNREADY);
 	return true;
 }
 
@@ -461,8 +520,10 @@ static int sync(const struct ctl_sts_input *in, struct ctl_plan *plan, bool writ
 	if (!sts_terminating(in->set))
 		plan_pods(&s);
 	*status = sts_status_json(&s);
-	if (*status != NULL && write_status && !s.error)
+	if (*status != NULL && write_status && !s.error) {
 		sts_plan_status(&s, *status);
+		sts_plan_pause_event(&s);
+	}
 	for (size_t i = 0; i < in->n_pods; i++) {
 		int64_t wait = sts_available_in(in->pods[i], s.min_ready, in->now);
 		if (wait > 0)

@@ -11,6 +11,18 @@
 #include "plan.h"
 #include "revision.h"
 
+/* stsd's opt-ins on a StatefulSet (docs/decisions/010-statefulset-departures.md), as annotations
+ * whose value is exactly "true":
+ * - PAUSED: the rolling update replaces no pod (as if partition = replicas); scaling goes on.
+ *   Set and removed by `stsctl rollout pause|resume`; status.conditions holds CONDITION_PAUSED
+ *   while it is on, and events RolloutPaused / RolloutResumed mark the changes.
+ * - REPLACE_UNREADY: the way out of a broken revision (upstream #67250): the rolling update may
+ *   delete a pod that is not at the update revision and has never been Ready, instead of waiting
+ *   for it to become Ready. */
+#define CTL_STS_ANNOTATION_PAUSED          "stsd.io/rollout-paused"
+#define CTL_STS_ANNOTATION_REPLACE_UNREADY "stsd.io/replace-unready-pods"
+#define CTL_STS_CONDITION_PAUSED           "stsd.io/RolloutPaused"
+
 /* An ordinal claim of the set, as the store holds it (storage/store.h, claims). */
 enum ctl_claim_state { CTL_CLAIM_HELD, CTL_CLAIM_RELEASING };
 struct ctl_claim {
@@ -49,7 +61,7 @@ json_t *ctl_sts_new_pod(const json_t *set, const char *revision, const json_t *t
 
 /* The status upstream would compute for in (observedGeneration, replicas, readyReplicas,
  * availableReplicas, currentReplicas, updatedReplicas, currentRevision, updateRevision,
- * collisionCount). New reference. */
+ * collisionCount), plus the CTL_STS_CONDITION_PAUSED condition while paused. New reference. */
 json_t *ctl_sts_status(const struct ctl_sts_input *in);
 
 #endif

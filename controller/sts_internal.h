@@ -32,6 +32,8 @@ struct sts_sync {
 	const char *ns, *name, *uid, *service;
 	int64_t start, replicas, min_ready, partition;
 	bool monotonic, on_delete, has_rolling;
+	bool paused;          /* CTL_STS_ANNOTATION_PAUSED: the rolling update holds */
+	bool replace_unready; /* CTL_STS_ANNOTATION_REPLACE_UNREADY */
 	struct sts_pod *pods; /* valid ordinals, ascending */
 	size_t n_pods;
 	struct sts_pod *condemned; /* ordinals outside the range, descending */
@@ -74,6 +76,14 @@ bool sts_parse_time(const char *s, int64_t *out);
 json_t *sts_controller_ref(const json_t *set);
 const char *sts_revision_for(const struct sts_sync *s, int64_t ord, const json_t **tmpl);
 
+/* Whether pod is not Ready and has never been Ready since it started (the way out of a broken
+ * revision): no Ready condition at all, or one that is not True and last changed no later than
+ * STS_NEVER_READY_SLACK seconds after the pod started (status.startTime, else
+ * metadata.creationTimestamp). A pod that was Ready and lost it has a later transition; when in
+ * doubt (times missing or malformed) the pod counts as having been Ready. */
+#define STS_NEVER_READY_SLACK 5
+bool sts_never_ready(const json_t *pod);
+
 /* ---- sts_pod.c: claims (PVCs) --------------------------------------------------------------- */
 
 /* The PVC named <claim>-<set>-<ordinal> among in->pvcs, or NULL. */
@@ -102,5 +112,8 @@ void sts_count(struct sts_sync *s);
 json_t *sts_status_json(const struct sts_sync *s);
 /* Append CTL_UPDATE_STATUS when status differs from the set's. */
 void sts_plan_status(struct sts_sync *s, const json_t *status);
+/* The RolloutPaused / RolloutResumed event when s->paused differs from the stored status (its
+ * CTL_STS_CONDITION_PAUSED condition). */
+void sts_plan_pause_event(struct sts_sync *s);
 
 #endif

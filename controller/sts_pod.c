@@ -108,6 +108,26 @@ bool sts_unavailable(const json_t *pod, int64_t min_ready, int64_t now)
 	         sts_available(pod, min_ready, now));
 }
 
+bool sts_never_ready(const json_t *pod)
+{
+	const json_t *c = ready_condition(pod);
+	const char *started = ctl_str(pod, "status.startTime");
+	int64_t changed, start;
+
+	if (pod == NULL || pod_ready(pod))
+		return false;
+	if (c == NULL)
+		return true;
+	/* Kubelet writes Ready=False when the pod starts and moves lastTransitionTime only when the
+	 * status changes: a pod that was Ready and lost it shows the time it lost it. */
+	if (started == NULL)
+		started = ctl_str(pod, "metadata.creationTimestamp");
+	if (!sts_parse_time(ctl_str(c, "lastTransitionTime"), &changed) ||
+	    !sts_parse_time(started, &start))
+		return false;
+	return changed <= start + STS_NEVER_READY_SLACK;
+}
+
 const char *sts_revision(const json_t *pod)
 {
 	const char *rev = json_string_value(json_object_get(
@@ -164,7 +184,9 @@ const char *sts_revision_for(const struct sts_sync *s, int64_t ord, const json_t
 
 	/* newVersionedStatefulSetPod: below the partition keeps the current revision; without a
 	 * rollingUpdate block, the first status.currentReplicas ordinals do; OnDelete never. */
-	if (!s->on_delete && s->has_rolling)
+	if (!s->on_delete && s->paused)
+		current = true; /* a paused rollout holds as if partition = replicas */
+	else if (!s->on_delete && s->has_rolling)
 		current = ord < s->start + s->partition;
 	else if (!s->on_delete)
 		current = ord < s->start + ctl_int(s->in->set, "status.currentReplicas", 0);

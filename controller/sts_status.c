@@ -2,8 +2,10 @@
  * pkg/controller/statefulset/stateful_set_control.go: computeReplicaStatus, updateStatus,
  * updateStatefulSetStatus; stateful_set_utils.go: completeRollingUpdate, inconsistentStatus). */
 #include <string.h>
+#include <sys/types.h>
 
 #include "sts_internal.h"
+#include "util.h"
 
 void sts_count(struct sts_sync *s)
 {
@@ -45,6 +47,52 @@ static int set_rev(json_t *st, const char *key, const char *rev)
 	return json_object_set_new(st, key, json_string(rev));
 }
 
+/* The index of the condition of type in conds, or -1. */
+static ssize_t find_condition(const json_t *conds, const char *type)
+{
+	size_t i;
+	const json_t *c;
+
+	json_array_foreach(conds, i, c)
+	{
+		const char *t = json_string_value(json_object_get(c, "type"));
+		if (t != NULL && strcmp(t, type) == 0)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* The RolloutPaused condition while paused, none otherwise; other conditions are left alone
+ * (upstream sets none: any there belong to someone else). An existing one is kept as it is, so
+ * that lastTransitionTime stays the time of the pause. */
+static int set_paused_condition(const struct sts_sync *s, json_t *st)
+{
+	json_t *conds = json_object_get(st, "conditions");
+	ssize_t at = find_condition(conds, CTL_STS_CONDITION_PAUSED);
+	char now[32];
+
+	if (!s->paused) {
+		if (at >= 0)
+			json_array_remove(conds, (size_t)at);
+		if (conds != NULL && (!json_is_array(conds) || json_array_size(conds) == 0))
+			json_object_del(st, "conditions");
+		return 0;
+	}
+	if (at >= 0)
+		return 0;
+	if (!json_is_array(conds)) {
+		if (json_object_set_new(st, "conditions", json_array()) != 0)
+			return -1;
+		conds = json_object_get(st, "conditions");
+	}
+	util_format_rfc3339(s->in->now, now, sizeof now);
+	return json_array_append_new(
+	    conds, json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", CTL_STS_CONDITION_PAUSED, "status",
+	                     "True", "lastTransitionTime", now, "reason", "Paused", "message",
+	                     "the rolling update replaces no pod while the annotation "
+	                     "stsd.io/rollout-paused is \"true\" (stsctl rollout resume)"));
+}
+
 json_t *sts_status_json(const struct sts_sync *s)
 {
 	const json_t *old = json_object_get(s->in->set, "status");
@@ -73,6 +121,7 @@ json_t *sts_status_json(const struct sts_sync *s)
 	rc |= set_rev(st, "currentRevision", current);
 	rc |= set_rev(st, "updateRevision", r->update);
 	rc |= set_count(st, "collisionCount", r->collision_count, true);
+	rc |= set_paused_condition(s, st);
 	if (rc != 0) {
 		json_decref(st);
 		return NULL;
@@ -105,6 +154,10 @@ void sts_plan_status(struct sts_sync *s, const json_t *status)
 
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		changed |= differs(old, status, keys[i]);
+	changed |= !json_equal(json_object_get(old, "conditions"),
+	                       json_object_get(status, "conditions")) &&
+	           (json_object_get(old, "conditions") != NULL ||
+	            json_object_get(status, "conditions") != NULL);
 	if (!changed)
 		return;
 	set = json_deep_copy(s->in->set);
@@ -119,4 +172,19 @@ void sts_plan_status(struct sts_sync *s, const json_t *status)
 		return;
 	}
 	a->expect_rv = ctl_rv(s->in->set);
+}
+
+void sts_plan_pause_event(struct sts_sync *s)
+{
+	const json_t *conds = json_object_get(json_object_get(s->in->set, "status"), "conditions");
+	bool shown = find_condition(conds, CTL_STS_CONDITION_PAUSED) >= 0;
+
+	if (s->paused && !shown)
+		ctl_plan_event(s->plan, "statefulsets", s->ns, s->name, "Normal", "RolloutPaused",
+		               "rolling update of StatefulSet %s/%s paused at update revision %s",
+		               s->ns, s->name, s->in->rev->update);
+	else if (!s->paused && shown)
+		ctl_plan_event(s->plan, "statefulsets", s->ns, s->name, "Normal", "RolloutResumed",
+		               "rolling update of StatefulSet %s/%s resumed at update revision %s",
+		               s->ns, s->name, s->in->rev->update);
 }

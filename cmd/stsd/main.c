@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "cons.h"
+#include "controller.h"
 #include "errors.h"
 #include "log.h"
 #include "options.h"
@@ -31,6 +32,7 @@ struct replica {
 	struct store *store;
 	struct cons *cons;
 	struct api_server *api;
+	struct ctl_controller *ctl;
 	bool stopping;
 	int exit_code;
 };
@@ -41,6 +43,8 @@ static void on_leader(void *ud, bool leader)
 
 	if (r->api)
 		api_on_leader(r->api, leader);
+	if (r->ctl)
+		ctl_controller_leader(r->ctl, leader);
 }
 
 static void on_applied(void *ud, uint64_t revision)
@@ -49,6 +53,8 @@ static void on_applied(void *ud, uint64_t revision)
 
 	if (r->api)
 		api_on_applied(r->api, revision);
+	if (r->ctl)
+		ctl_controller_applied(r->ctl, revision);
 }
 
 static void signal_closed(uv_handle_t *h)
@@ -96,12 +102,23 @@ static void cons_stopped(void *ud)
 	log_info("stsd", "event=stopped id=%llu", (unsigned long long)r->opt.id);
 }
 
+static void controller_stopped(void *ud)
+{
+	struct replica *r = ud;
+
+	r->ctl = NULL;
+	cons_stop(r->cons, cons_stopped, r);
+}
+
 static void api_stopped(void *ud)
 {
 	struct replica *r = ud;
 
 	r->api = NULL;
-	cons_stop(r->cons, cons_stopped, r);
+	if (r->ctl)
+		ctl_controller_stop(r->ctl, controller_stopped, r);
+	else
+		controller_stopped(r);
 }
 
 static void shutdown_replica(struct replica *r)
@@ -196,6 +213,16 @@ static int start(struct replica *r)
 	if ((rv = cons_start(&r->loop, &co, &r->cons, err, sizeof err)) != STSD_OK)
 		goto fail;
 	ao.cons = r->cons;
+	if (!o->no_controller) {
+		struct ctl_config cc = {.node_grace_ms = o->node_grace_ms,
+		                        .fence_after_ms = o->fence_after_ms,
+		                        .fence_margin_ms = o->fence_margin_ms,
+		                        .cluster_cidr = o->cluster_cidr,
+		                        .node_cidr_mask = (unsigned)o->node_cidr_mask,
+		                        .workers = (unsigned)o->controller_workers};
+		if ((rv = ctl_controller_new(&r->loop, r->cons, r->store, &cc, &r->ctl)) != STSD_OK)
+			goto fail;
+	}
 	cons_set_callbacks(r->cons, on_leader, on_applied, r);
 	if ((r->samples = calloc(HISTORY_SAMPLES, sizeof *r->samples)) == NULL) { /* 70 KiB */
 		rv = STSD_NOMEM;

@@ -25,6 +25,9 @@ struct stsd_options {
 	long election_timeout_ms, heartbeat_ms, propose_timeout_ms, connect_retry_ms;
 	long snapshot_threshold, snapshot_trailing;
 	long watch_history_s;
+	long node_grace_ms, fence_after_ms, fence_margin_ms, node_cidr_mask, controller_workers;
+	char cluster_cidr[64];
+	bool no_controller;
 	/* Derived by options_parse. */
 	uint64_t id;
 	struct cons_peer peers[STSD_MAX_PEERS];

@@ -234,8 +234,8 @@ static bool action_ok(struct fx *f, size_t i, char *why, size_t len)
 	const struct ctl_action *a = &f->plan.a[i];
 	const json_t *cur;
 
-	if (a->kind == CTL_EVENT)
-		return true;
+	if (a->kind == CTL_EVENT || a->kind == CTL_RELEASE_CLAIM)
+		return true; /* the StatefulSet planner plans no claim release */
 	for (size_t j = 0; j < i; j++) {
 		const struct ctl_action *b = &f->plan.a[j];
 		if (b->kind != CTL_EVENT && strcmp(b->resource, a->resource) == 0 &&
@@ -329,6 +329,7 @@ void apply(struct fx *f)
 			stamp(f, f->set);
 			break;
 		case CTL_EVENT:
+		case CTL_RELEASE_CLAIM:
 			break;
 		}
 	}

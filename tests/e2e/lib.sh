@@ -43,8 +43,9 @@ expect_err() {
 }
 
 # A three-replica cluster in $dir.
+# cluster_up [DEV-UP-ARGS...]: e.g. --stsd-arg=--no-controller for a test of the API alone.
 cluster_up() {
-	"$stsctl" dev up --dir "$dir" --timeout 60 >/dev/null
+	"$stsctl" dev up --dir "$dir" --timeout 60 "$@" >/dev/null
 	[ -f "$dir/pki/ca.crt" ] && [ -f "$dir/pki/admin.crt" ] && [ -f "$dir/kubeconfig" ] ||
 		fail "stsctl dev up made no $dir/pki/ca.crt, admin.crt or kubeconfig"
 	[ "$(jq -r .scheme "$dir/cluster.json")" = https ] || fail "cluster.json: scheme is not https"

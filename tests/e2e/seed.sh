@@ -1,7 +1,9 @@
 #!/bin/bash
 # seed.sh — the seed manifests and commands of ../shared/seed-manifests, run unchanged with the real
 # kubectl against a `stsctl dev up` cluster (issue 4's acceptance): apply, get in every output
-# form, describe, scale, strategic patch, watch, pods and PVCs (created here: no controller yet),
+# form, describe, scale, strategic patch, watch, pods and PVCs (created here by hand: this test
+# runs its replicas with --no-controller, so that it covers the API's side of every command;
+# e2e_controller runs the same kinds of commands with the controller at work),
 # graceful and forced pod deletion, events with sorting and field selectors, an invalid
 # StatefulSet, server-side apply, rollout history and undo from ControllerRevisions, the same
 # through a follower, and again after the leader is SIGKILLed.
@@ -20,7 +22,7 @@ source "$(dirname "$0")/lib.sh"
 export HOME=$work/home KUBECONFIG=$dir/kubeconfig
 mkdir -p "$HOME"
 
-cluster_up
+cluster_up --stsd-arg=--no-controller
 urls=$(jq -r '.replicas[].apiAddress' "$dir/cluster.json")
 
 # ---- apply the seed manifests -------------------------------------------------------------------

@@ -1,0 +1,326 @@
+/* sync_place.c — placing a StatefulSet's pods: the scheduler's choice (exec_sched.c) for every
+ * pod the plan creates and every pod of the set still unbound, and the volume binder's PVs for
+ * their claims (volume.h), in the same command as the pod, so that a local volume is made on the
+ * node its first pod runs on (WaitForFirstConsumer). A pod that fits nowhere is created (or
+ * stays) unbound with PodScheduled False and a FailedScheduling event, and the set is synced again
+ * after PLACE_RETRY_S, as kube-scheduler retries unschedulable pods. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "hooks.h"
+#include "log.h"
+#include "sync_internal.h"
+#include "util.h"
+#include "volume.h"
+
+#define PLACE_RETRY_S 5
+
+struct place {
+	const struct ctl_shared *sh;
+	struct snap *sn;
+	struct ctl_plan *plan;
+	struct store_reader *rd;
+	json_t *classes; /* StorageClasses, read when first needed */
+	int64_t now;
+};
+
+static const json_t *classes(struct place *p)
+{
+	if (p->classes == NULL && (p->classes = json_array()) != NULL)
+		snap_list_prefix(p->rd, "storageclasses", "", NULL, p->classes);
+	return p->classes;
+}
+
+static const json_t *class_of(struct place *p, const json_t *pvc)
+{
+	const json_t *all = classes(p);
+	size_t n = json_array_size(all);
+	const json_t **v = calloc(n + 1, sizeof *v);
+	const json_t *c;
+
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(all, i);
+	c = ctl_volume_class(pvc, v, n);
+	free(v);
+	return c;
+}
+
+/* The plan's CREATE of the PVC named name, or NULL. */
+static json_t *planned_pvc(struct ctl_plan *plan, const char *name)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->a[i].kind == CTL_CREATE &&
+		    strcmp(plan->a[i].resource, "persistentvolumeclaims") == 0 &&
+		    strcmp(plan->a[i].name, name) == 0)
+			return plan->a[i].obj;
+	return NULL;
+}
+
+static const json_t *stored_pvc(const struct snap *sn, const char *name)
+{
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach(sn->pvcs, i, c)
+	{
+		const char *n = ctl_str(c, "metadata.name");
+		if (n && strcmp(n, name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* The node a bound claim's local volume pins pod to, into node (else ""). */
+static void pinned_node(struct place *p, const json_t *pod, char *node, size_t len)
+{
+	const json_t *v;
+	size_t i;
+
+	*node = '\0';
+	json_array_foreach(ctl_obj(pod, "spec.volumes"), i, v)
+	{
+		const char *claim = ctl_str(v, "persistentVolumeClaim.claimName");
+		const json_t *pvc = claim ? stored_pvc(p->sn, claim) : NULL;
+		const char *vol = pvc ? ctl_str(pvc, "spec.volumeName") : NULL;
+		json_t *pv = vol ? snap_get(p->rd, "persistentvolumes", "", vol) : NULL;
+		const char *pin = pv ? ctl_volume_pinned_node(pv) : NULL;
+		if (pin && !*node)
+			snprintf(node, len, "%s", pin);
+		json_decref(pv);
+	}
+}
+
+/* Bind the unbound claims of pod, now placed on node. */
+static void bind_volumes(struct place *p, const json_t *pod, const char *node)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(ctl_obj(pod, "spec.volumes"), i, v)
+	{
+		const char *claim = ctl_str(v, "persistentVolumeClaim.claimName");
+		json_t *planned = claim ? planned_pvc(p->plan, claim) : NULL;
+		const json_t *stored = claim && !planned ? stored_pvc(p->sn, claim) : NULL;
+		const json_t *cls;
+		if (planned && !ctl_str(planned, "spec.volumeName") &&
+		    (cls = class_of(p, planned)) != NULL) {
+			char uid[37];
+			int err = 0;
+			json_t *pv;
+			if (!ctl_str(planned, "metadata.uid")) {
+				cmd_uuid(uid);
+				json_object_set_new(json_object_get(planned, "metadata"), "uid",
+				                    json_string(uid));
+			}
+			if ((pv = ctl_volume_new_pv(planned, cls, node, p->now, &err)) == NULL)
+				continue;
+			if (ctl_volume_mark_bound(planned, pv, cls, node) == STSD_OK)
+				ctl_plan_add(p->plan, CTL_CREATE, "persistentvolumes", "",
+				             ctl_str(pv, "metadata.name"), json_incref(pv));
+			json_decref(pv);
+		} else if (stored && !ctl_str(stored, "spec.volumeName") &&
+		           !ctl_plan_touches(p->plan, "persistentvolumeclaims", p->sn->ns, claim) &&
+		           (cls = class_of(p, stored)) != NULL) {
+			ctl_volume_bind(stored, cls, node, p->now, p->plan);
+		}
+	}
+}
+
+/* status.conditions' PodScheduled of pod set to False with why; false when it already says so. */
+static bool mark_unschedulable(json_t *pod, const char *why, int64_t now)
+{
+	json_t *status = json_object_get(pod, "status"), *conds, *c;
+	char ts[32];
+	size_t i;
+
+	if (status == NULL)
+		json_object_set_new(pod, "status", status = json_object());
+	if ((conds = json_object_get(status, "conditions")) == NULL)
+		json_object_set_new(status, "conditions", conds = json_array());
+	json_array_foreach(conds, i, c)
+	{
+		const char *t = ctl_str(c, "type"), *m = ctl_str(c, "message");
+		if (t && strcmp(t, "PodScheduled") == 0) {
+			if (m && strcmp(m, why) == 0)
+				return false;
+			json_array_remove(conds, i);
+			break;
+		}
+	}
+	util_format_rfc3339(now, ts, sizeof ts);
+	json_array_append_new(conds, json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "PodScheduled",
+	                                       "status", "False", "reason", "Unschedulable",
+	                                       "message", why, "lastTransitionTime", ts));
+	return true;
+}
+
+/* Choose a node for pod; on success write it into pod and bind its volumes. */
+static int place_pod(struct place *p, json_t *pod, bool planned)
+{
+	char pin[254], node[254], why[512];
+	const char *name = ctl_str(pod, "metadata.name");
+	int rv;
+
+	pinned_node(p, pod, pin, sizeof pin);
+	rv = sched_cache_pick(p->sh->sched, p->sh->store, pod, *pin ? pin : NULL, node, sizeof node,
+	                      why, sizeof why);
+	if (rv == STSD_OK) {
+		json_object_set_new(json_object_get(pod, "spec"), "nodeName", json_string(node));
+		bind_volumes(p, pod, node);
+		return STSD_OK;
+	}
+	if (rv != STSD_NOTFOUND && rv != STSD_INVALID)
+		return rv;
+	ctl_plan_requeue(p->plan, PLACE_RETRY_S);
+	if (mark_unschedulable(pod, why, p->now)) {
+		struct ctl_action *a = planned ? NULL
+		                               : ctl_plan_add(p->plan, CTL_UPDATE_STATUS, "pods",
+		                                              p->sn->ns, name, json_incref(pod));
+		if (a)
+			a->expect_rv = ctl_rv(pod);
+		ctl_plan_event(p->plan, "pods", p->sn->ns, name, "Warning", "FailedScheduling",
+		               "%s", why);
+	}
+	return STSD_OK;
+}
+
+int sync_place(const struct ctl_shared *sh, struct snap *sn, struct ctl_plan *plan, int64_t now)
+{
+	struct place p = {.sh = sh, .sn = sn, .plan = plan, .now = now};
+	size_t n = plan->n;
+	const json_t *pod;
+	size_t i;
+	int rv = STSD_OK;
+
+	if (plan->oom)
+		return STSD_NOMEM;
+	if ((rv = store_read_begin(sh->store, &p.rd)) != STSD_OK)
+		return rv;
+	for (size_t k = 0; k < n && rv == STSD_OK; k++) {
+		json_t *obj = plan->a[k].obj;
+		if (plan->a[k].kind != CTL_CREATE || strcmp(plan->a[k].resource, "pods") != 0 ||
+		    obj == NULL)
+			continue;
+		api_pod_defaults(obj);
+		if (!ctl_str(obj, "spec.nodeName"))
+			rv = place_pod(&p, obj, true);
+	}
+	json_array_foreach(sn->pods, i, pod)
+	{
+		const char *name = ctl_str(pod, "metadata.name");
+		json_t *copy;
+		if (rv != STSD_OK || ctl_str(pod, "spec.nodeName") ||
+		    ctl_str(pod, "metadata.deletionTimestamp") || name == NULL ||
+		    ctl_plan_touches(plan, "pods", sn->ns, name))
+			continue;
+		if ((copy = json_deep_copy(pod)) == NULL)
+			return STSD_NOMEM;
+		rv = place_pod(&p, copy, false);
+		if (rv == STSD_OK && ctl_str(copy, "spec.nodeName"))
+			json_array_append(sn->binds, copy);
+		json_decref(copy);
+	}
+	store_read_end(p.rd);
+	json_decref(p.classes);
+	return rv != STSD_OK ? rv : plan->oom ? STSD_NOMEM : STSD_OK;
+}
+
+/* ---- Commands ------------------------------------------------------------------------------- */
+
+static const json_t *find_named(const json_t *arr, const char *name)
+{
+	const json_t *o;
+	size_t i;
+
+	json_array_foreach(arr, i, o)
+	{
+		const char *n = ctl_str(o, "metadata.name");
+		if (n && strcmp(n, name) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+static const json_t *lookup(void *ud, const char *resource, const char *name)
+{
+	struct snap *sn = ud;
+
+	if (strcmp(resource, "pods") == 0)
+		return find_named(sn->candidates, name);
+	if (strcmp(resource, "statefulsets") == 0)
+		return sn->set;
+	if (strcmp(resource, "persistentvolumeclaims") == 0)
+		return find_named(sn->pvcs, name);
+	return NULL;
+}
+
+static int claim_of(void *ud, const char *set, uint32_t ordinal, const char **uid)
+{
+	struct snap *sn = ud;
+	const json_t *c;
+	size_t i;
+
+	if (strcmp(set, sn->name) != 0)
+		return 0;
+	json_array_foreach(sn->claims, i, c) if (ctl_int(c, "ordinal", -1) == (int64_t)ordinal)
+	{
+		*uid = ctl_str(c, "uid");
+		return json_is_true(json_object_get(c, "releasing")) ? 2 : 1;
+	}
+	return 0;
+}
+
+/* A pod of the set bound by this sync: the pod with its node, and its claim names the node. */
+static int bind_ops(struct ctl_cmds *cs, const struct snap *sn, const json_t *pod)
+{
+	const char *uid = ctl_str(pod, "metadata.uid"), *node = ctl_str(pod, "spec.nodeName");
+	const char *idx = json_string_value(
+	    json_object_get(ctl_obj(pod, "metadata.labels"), "apps.kubernetes.io/pod-index"));
+	const char *holder = NULL;
+	struct store_op *op;
+	size_t len;
+
+	cmd_reserve(cs, 2, 4096);
+	if ((op = cmd_op(cs)) == NULL)
+		return STSD_NOMEM;
+	op->type = STORE_OP_UPDATE;
+	op->resource = "pods";
+	op->ns = cmd_str(cs, sn->ns);
+	op->name = cmd_str(cs, ctl_str(pod, "metadata.name"));
+	op->json = cmd_json(cs, pod, &len);
+	op->json_len = len;
+	op->expect_rv = ctl_rv(pod);
+	if (idx == NULL || uid == NULL ||
+	    claim_of((void *)sn, sn->name, (uint32_t)strtoul(idx, NULL, 10), &holder) != 1 ||
+	    holder == NULL || strcmp(holder, uid) != 0)
+		return cs->oom ? STSD_NOMEM : STSD_OK;
+	if ((op = cmd_op(cs)) == NULL)
+		return STSD_NOMEM;
+	op->type = STORE_OP_CLAIM_SET;
+	op->ns = cmd_str(cs, sn->ns);
+	op->name = cmd_str(cs, sn->name);
+	op->ordinal = (uint32_t)strtoul(idx, NULL, 10);
+	op->claim.node = cmd_str(cs, node);
+	op->expect_pod_uid = cmd_str(cs, uid);
+	op->expect_state = STORE_CLAIM_HELD;
+	return cs->oom ? STSD_NOMEM : STSD_OK;
+}
+
+int sync_commands(struct snap *sn, struct ctl_plan *plan, struct work *w, int64_t now)
+{
+	struct cmd_env env = {.now = now,
+	                      .component = "statefulset-controller",
+	                      .lookup = lookup,
+	                      .claim_of = claim_of,
+	                      .ud = sn};
+	const json_t *pod;
+	size_t i;
+	int rv = cmd_from_plan(&w->cmds, plan, &env);
+
+	json_array_foreach(sn->binds, i, pod) if (rv == STSD_OK) rv = bind_ops(&w->cmds, sn, pod);
+	return rv;
+}
