@@ -29,6 +29,7 @@ struct ctl_config {
 	const char *cluster_cidr; /* pod network of the cluster; NULL = "10.244.0.0/16" */
 	unsigned node_cidr_mask;  /* each node's share; 0 = 24 */
 	unsigned workers;         /* syncs planned at once on the thread pool; 0 = 2 */
+	int64_t event_ttl_s;      /* Events older than this are deleted; 0 = 3600 */
 };
 
 struct ctl_controller;

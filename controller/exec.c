@@ -18,8 +18,9 @@
 #include "queue.h"
 #include "util.h"
 
-#define JOB_KEYS 16
-#define TICK_MS  100
+#define JOB_KEYS       16
+#define TICK_MS        100
+#define EVENT_SWEEP_MS 60000 /* how often old Events are looked for, at most */
 
 struct node_clock {
 	char *name;
@@ -132,6 +133,8 @@ static void run_key(const struct ctl_shared *sh, struct work *w)
 		sync_all(sh, w);
 	else if (strcmp(p[0], "o") == 0)
 		sync_orphans(sh, w);
+	else if (strcmp(p[0], "e") == 0)
+		sync_events(sh, w);
 	else
 		log_warn("controller", "event=bad_key key=%s", w->key);
 }
@@ -184,6 +187,13 @@ static void renewed(struct ctl_controller *c, const char *name)
 
 /* ---- Proposals ---------------------------------------------------------------------------- */
 
+/* Old Events are looked for every minute, or every tenth of the TTL when that is shorter. */
+static uint64_t sweep_ms(const struct ctl_controller *c)
+{
+	uint64_t tenth = (uint64_t)c->sh.cfg.event_ttl_s * 100;
+	return tenth < EVENT_SWEEP_MS ? tenth : EVENT_SWEEP_MS;
+}
+
 static void end_key(struct ctl_controller *c, const char *key, bool failed, int64_t requeue_ms)
 {
 	uint64_t now = uv_now(c->loop);
@@ -191,6 +201,8 @@ static void end_key(struct ctl_controller *c, const char *key, bool failed, int6
 	ctl_queue_done(c->q, key, failed, now);
 	if (!failed && requeue_ms > 0)
 		ctl_queue_add_after(c->q, key, now, (uint64_t)requeue_ms);
+	else if (strcmp(key, "e") == 0) /* the sweep comes back, whatever happened */
+		ctl_queue_add_after(c->q, key, now, sweep_ms(c));
 }
 
 static void proposed(void *ud, int rv, const struct cons_result *res)
@@ -407,6 +419,8 @@ int ctl_controller_new(uv_loop_t *loop, struct cons *cons, struct store *store,
 		c->sh.cfg.node_cidr_mask = 24;
 	if (c->sh.cfg.workers == 0)
 		c->sh.cfg.workers = 2;
+	if (c->sh.cfg.event_ttl_s <= 0)
+		c->sh.cfg.event_ttl_s = 3600;
 	c->st.first_action_ms = -1;
 	{
 		char cidr[64];
@@ -457,6 +471,7 @@ void ctl_controller_leader(struct ctl_controller *c, bool leader)
 		store_read_end(rd);
 	}
 	ctl_queue_add(c->q, "r");
+	ctl_queue_add_after(c->q, "e", c->lead_ms, sweep_ms(c));
 	uv_timer_start(&c->tick, on_tick, TICK_MS, TICK_MS);
 	log_info("controller", "event=started applied=%llu", (unsigned long long)c->fed);
 	pump(c);

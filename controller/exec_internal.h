@@ -10,7 +10,8 @@
  *
  * Keys: a letter, then tab-separated parts: "s\tNS\tNAME" a StatefulSet, "n\tNAME" a node,
  * "g\tRESOURCE\tNS\tNAME" a dependent to collect, "v\tNAME" a PV to reclaim, "r" the resync
- * of everything (the first job of a leadership), "o" the search for dependents of vanished sets. */
+ * of everything (the first job of a leadership), "o" the search for dependents of vanished sets,
+ * "e" the expiry of old Events. */
 #ifndef STSD_CONTROLLER_EXEC_INTERNAL_H
 #define STSD_CONTROLLER_EXEC_INTERNAL_H
 
@@ -121,6 +122,8 @@ void sync_gc(const struct ctl_shared *sh, struct work *w, const char *resource, 
 void sync_pv(const struct ctl_shared *sh, struct work *w, const char *name);
 /* The resync of a new leadership: every StatefulSet, Node and PV gets a key, then "o". */
 void sync_all(const struct ctl_shared *sh, struct work *w);
+/* "e": Events older than an hour are deleted. */
+void sync_events(const struct ctl_shared *sh, struct work *w);
 /* "o": dependents of StatefulSets that no longer exist get a collection key. */
 void sync_orphans(const struct ctl_shared *sh, struct work *w);
 

@@ -57,15 +57,15 @@ struct ctl_node_claim {
 };
 
 struct ctl_node_input {
-	const json_t *node;       /* the Node */
-	int64_t silent_ms;        /* leader monotonic ms without a lease renewal seen */
+	const json_t *node;        /* the Node */
+	int64_t silent_ms;         /* leader monotonic ms without a lease renewal seen */
 	const json_t *const *pods; /* pods bound to the node (spec.nodeName = its name) */
 	size_t n_pods;
-	const bool *pinned;       /* per pod: a local volume pins it to this node (NULL: none) */
+	const bool *pinned; /* per pod: a local volume pins it to this node (NULL: none) */
 	const struct ctl_node_claim *claims; /* claims naming the node */
 	size_t n_claims;
 	const struct ctl_node_config *cfg;
-	int64_t now;              /* Unix seconds, for condition and taint timestamps */
+	int64_t now; /* Unix seconds, for condition and taint timestamps */
 };
 
 /* Plan one node (see the file comment). Returns 0, STSD_INVALID (no node name or cfg) or

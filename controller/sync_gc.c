@@ -257,6 +257,56 @@ void sync_pv(const struct ctl_shared *sh, struct work *w, const char *name)
 	json_decref(claim);
 }
 
+/* ---- Events ------------------------------------------------------------------------------------
+ * Events live --event-ttl (an hour), as with kube-apiserver's flag of that name (it gives them an
+ * etcd lease; the store has none, so the leader sweeps). */
+
+#define EVENT_SWEEP_MAX 1000 /* deletions per sync: the rest in the next */
+
+struct event_sweep {
+	struct ctl_plan *plan;
+	int64_t cutoff;
+	size_t more;
+};
+
+static int event_item(void *ud, const struct store_object *o)
+{
+	struct event_sweep *e = ud;
+	struct ctl_action *a;
+
+	if (o->creation_time > e->cutoff)
+		return STSD_OK;
+	if (e->plan->n >= EVENT_SWEEP_MAX) {
+		e->more++;
+		return STSD_OK;
+	}
+	if ((a = ctl_plan_add(e->plan, CTL_DELETE, "events", o->ns, o->name, NULL)) != NULL)
+		a->expect_rv = o->resource_version;
+	return STSD_OK;
+}
+
+void sync_events(const struct ctl_shared *sh, struct work *w)
+{
+	struct ctl_plan plan = {0};
+	struct event_sweep e = {.plan = &plan, .cutoff = util_now_unix() - sh->cfg.event_ttl_s};
+	struct store_list_request req = {.resource = "events"};
+	struct store_list_page page;
+	struct store_reader *rd;
+
+	if ((w->rv = store_read_begin(sh->store, &rd)) != STSD_OK)
+		return;
+	w->rv = store_list(rd, &req, event_item, &e, &page);
+	store_read_end(rd);
+	if (w->rv == STSD_OK && plan.n) {
+		struct cmd_env env = {.now = util_now_unix(), .component = "event-ttl"};
+		w->rv = cmd_from_plan(&w->cmds, &plan, &env);
+		log_info("controller", "event=events_expired count=%zu left=%zu", plan.n, e.more);
+	}
+	if (e.more)
+		w->requeue_ms = 1000;
+	ctl_plan_free(&plan);
+}
+
 /* ---- Resync --------------------------------------------------------------------------------- */
 
 struct all_scan {

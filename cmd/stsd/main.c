@@ -219,7 +219,8 @@ static int start(struct replica *r)
 		                        .fence_margin_ms = o->fence_margin_ms,
 		                        .cluster_cidr = o->cluster_cidr,
 		                        .node_cidr_mask = (unsigned)o->node_cidr_mask,
-		                        .workers = (unsigned)o->controller_workers};
+		                        .workers = (unsigned)o->controller_workers,
+		                        .event_ttl_s = o->event_ttl_s};
 		if ((rv = ctl_controller_new(&r->loop, r->cons, r->store, &cc, &r->ctl)) != STSD_OK)
 			goto fail;
 	}

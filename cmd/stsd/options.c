@@ -79,6 +79,8 @@ static const struct option_row table[] = {
         "prefix length of each node's pod CIDR"),
     OPT("controller-workers", OPT_LONG, controller_workers, "2", 1, 64, "N",
         "syncs the leader's controller plans at once"),
+    OPT("event-ttl", OPT_LONG, event_ttl_s, "3600", 1, 31536000, "S",
+        "Events are deleted this long after they were made"),
     OPT("no-controller", OPT_BOOL, no_controller, NULL, 0, 0, "",
         "never reconcile, even as leader (store and API only; for tests and debugging)"),
     OPT("log-level", OPT_STR, log_level, "info", 0, 0, "LEVEL", "debug, info, warn or error"),

@@ -26,6 +26,7 @@ struct stsd_options {
 	long snapshot_threshold, snapshot_trailing;
 	long watch_history_s;
 	long node_grace_ms, fence_after_ms, fence_margin_ms, node_cidr_mask, controller_workers;
+	long event_ttl_s;
 	char cluster_cidr[64];
 	bool no_controller;
 	/* Derived by options_parse. */

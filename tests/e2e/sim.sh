@@ -68,7 +68,8 @@ spec:
 EOF
 }
 
-"$stsctl" dev up --dir "$dir" --simulated-agents 2 --timeout 60 >"$work/up.out" ||
+"$stsctl" dev up --dir "$dir" --simulated-agents 2 --timeout 60 --stsd-arg=--event-ttl=3 \
+	>"$work/up.out" ||
 	fail "dev up --simulated-agents 2 failed: $(cat "$work/up.out")"
 export KUBECONFIG=$dir/kubeconfig
 
@@ -171,6 +172,23 @@ grep "node-register-error" "$work/intruder.log" | grep -qi "cannot create" ||
 stop_intruder
 expect_err "NotFound" kubectl get node intruder
 echo "ok: a node certificate registers only its own node"
+
+# --- Events expire (--event-ttl=3 here; kube-apiserver's default is an hour) ---
+kubectl create -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Event
+metadata: {name: sim-0.ttl, namespace: default}
+involvedObject: {kind: Node, name: sim-0}
+reason: Test
+message: expires
+type: Normal
+EOF
+created=$SECONDS
+kubectl get event sim-0.ttl >/dev/null || fail "the event was not created"
+event_gone() { ! kubectl get event sim-0.ttl >/dev/null 2>&1; }
+wait_for 20 "expiry of event sim-0.ttl" event_gone
+[ $((SECONDS - created)) -ge 2 ] || fail "the event went before its TTL"
+echo "ok: Events expire after --event-ttl"
 
 # --- dev down stops the agent ---
 "$stsctl" dev down --dir "$dir" >/dev/null
