@@ -15,13 +15,14 @@
 
 /* ---- ClaimPods ------------------------------------------------------------------------------ */
 
-void sync_adopt_pod(struct ctl_plan *plan, const struct snap *sn, const json_t *pod)
+void sync_adopt(struct ctl_plan *plan, const struct snap *sn, const char *resource,
+                const json_t *obj)
 {
-	json_t *copy = json_deep_copy(pod), *meta = json_object_get(copy, "metadata"), *refs;
-	const char *name = ctl_str(pod, "metadata.name");
+	json_t *copy = json_deep_copy(obj), *meta = json_object_get(copy, "metadata"), *refs;
+	const char *name = ctl_str(obj, "metadata.name");
 	struct ctl_action *a;
 
-	if (copy == NULL || name == NULL || ctl_plan_touches(plan, "pods", sn->ns, name)) {
+	if (copy == NULL || name == NULL || ctl_plan_touches(plan, resource, sn->ns, name)) {
 		json_decref(copy);
 		return;
 	}
@@ -31,9 +32,10 @@ void sync_adopt_pod(struct ctl_plan *plan, const struct snap *sn, const json_t *
 	                                      "kind", "StatefulSet", "name", sn->name, "uid",
 	                                      ctl_str(sn->set, "metadata.uid"), "controller", 1,
 	                                      "blockOwnerDeletion", 1));
-	if ((a = ctl_plan_add(plan, CTL_UPDATE, "pods", sn->ns, name, copy)) != NULL)
-		a->expect_rv = ctl_rv(pod);
-	log_info("controller", "event=pod_adopted ns=%s set=%s pod=%s", sn->ns, sn->name, name);
+	if ((a = ctl_plan_add(plan, CTL_UPDATE, resource, sn->ns, name, copy)) != NULL)
+		a->expect_rv = ctl_rv(obj);
+	log_info("controller", "event=adopted resource=%s ns=%s set=%s name=%s", resource, sn->ns,
+	         sn->name, name);
 }
 
 /* obj without its ownerReferences entry naming uid (new reference). */

@@ -20,7 +20,8 @@ struct snap {
 	json_t *claims;     /* [{ordinal, uid, node, releasing}] */
 	struct ctl_claim *claim_v;
 	size_t n_claim_v;
-	json_t *binds; /* pods of the set placed by sync_place: the pod as bound */
+	json_t *binds;       /* pods of the set placed by sync_place: the pod as bound */
+	json_t *orphan_revs; /* ControllerRevisions named <set>-... without a controller */
 };
 
 int snap_init(struct snap *sn, const char *ns, const char *name);
@@ -34,8 +35,10 @@ int snap_read_claims(struct store_reader *rd, struct snap *sn);
 json_t *snap_get(struct store_reader *rd, const char *resource, const char *ns, const char *name);
 
 /* ClaimPods' two writes (sync_gc.c): take an orphan (controller ownerReference to the set), let go
- * of a pod whose labels no longer match (the reference removed). */
-void sync_adopt_pod(struct ctl_plan *plan, const struct snap *sn, const json_t *pod);
+ * of a pod whose labels no longer match (the reference removed). sync_adopt takes an object of
+ * any resource (pods, ControllerRevisions). */
+void sync_adopt(struct ctl_plan *plan, const struct snap *sn, const char *resource,
+                const json_t *obj);
 void sync_release_pod(struct ctl_plan *plan, const struct snap *sn, const json_t *pod);
 /* A terminating set: foreground deletion or orphaning of its dependents (gc.h). */
 int sync_gc_owner(const struct ctl_shared *sh, struct snap *sn, struct ctl_plan *plan);

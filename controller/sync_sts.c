@@ -100,7 +100,7 @@ static void claim_pods(struct snap *sn, json_t *candidates, struct ctl_plan *pla
 		} else if (ctl_controller_ref(pod) == NULL && matches && !sn->terminating &&
 		           ordinal_of(sn->name, ctl_str(pod, "metadata.name"), &ord) &&
 		           !ctl_str(pod, "metadata.deletionTimestamp")) {
-			sync_adopt_pod(plan, sn, pod);
+			sync_adopt(plan, sn, "pods", pod);
 		}
 	}
 	api_label_selector_free(sel);
@@ -112,8 +112,40 @@ static void revisions_of(struct snap *sn, json_t *candidates)
 	json_t *r;
 	size_t i;
 
-	json_array_foreach(candidates, i, r) if (controlled_by(r, uid))
-	    json_array_append(sn->revs, r);
+	json_array_foreach(candidates, i, r)
+	{
+		if (controlled_by(r, uid))
+			json_array_append(sn->revs, r);
+		else if (ctl_controller_ref(r) == NULL)
+			json_array_append(sn->orphan_revs, r);
+	}
+}
+
+/* adoptOrphanRevisions (upstream StatefulSetController.sync): revisions without a controller
+ * whose labels match the selector — a set deleted with --cascade=orphan and made again — are
+ * taken before anything is planned; otherwise the planner would create a revision of the same
+ * name and the whole command would fail. Returns how many were adopted. */
+static size_t adopt_revisions(struct snap *sn, struct ctl_plan *plan)
+{
+	struct api_selector *sel = NULL;
+	char err[128];
+	json_t *r;
+	size_t i, n = 0;
+
+	if (sn->terminating || json_array_size(sn->orphan_revs) == 0 ||
+	    api_label_selector_from_json(ctl_obj(sn->set, "spec.selector"), &sel, err,
+	                                 sizeof err) != STSD_OK)
+		return 0;
+	json_array_foreach(sn->orphan_revs, i, r)
+	{
+		if (api_label_selector_empty(sel) ||
+		    !api_label_selector_matches(sel, ctl_obj(r, "metadata.labels")))
+			continue;
+		sync_adopt(plan, sn, "controllerrevisions", r);
+		n++;
+	}
+	api_label_selector_free(sel);
+	return n;
 }
 
 static int claim_item(void *ud, const struct store_claim_entry *c)
@@ -192,7 +224,10 @@ int snap_init(struct snap *sn, const char *ns, const char *name)
 	sn->pvcs = json_array();
 	sn->claims = json_array();
 	sn->binds = json_array();
-	return sn->pods && sn->revs && sn->pvcs && sn->claims && sn->binds ? STSD_OK : STSD_NOMEM;
+	sn->orphan_revs = json_array();
+	return sn->pods && sn->revs && sn->pvcs && sn->claims && sn->binds && sn->orphan_revs
+	           ? STSD_OK
+	           : STSD_NOMEM;
 }
 
 void snap_free(struct snap *sn)
@@ -204,6 +239,7 @@ void snap_free(struct snap *sn)
 	json_decref(sn->claims);
 	json_decref(sn->candidates);
 	json_decref(sn->binds);
+	json_decref(sn->orphan_revs);
 	free(sn->claim_v);
 	memset(sn, 0, sizeof *sn);
 }
@@ -286,7 +322,9 @@ void sync_sts(const struct ctl_shared *sh, struct work *w, const char *ns, const
 		goto out;
 	}
 	claim_pods(&sn, sn.candidates, &plan);
-	if (sn.terminating)
+	if (adopt_revisions(&sn, &plan) > 0)
+		w->rv = STSD_OK; /* the adoption wakes the set again: plan then, with them */
+	else if (sn.terminating)
 		w->rv = sync_gc_owner(sh, &sn, &plan);
 	else
 		w->rv = plan_set(sh, &sn, &plan, now);
