@@ -20,7 +20,9 @@
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_CONNECT_MS 1000
 #define POLL_MS            1000 /* curl_multi_poll also wakes for curl's own timers */
-#define MAX_IDLE_CONNS     32   /* kept alive in the multi's cache (the leader's, mostly) */
+/* Connections kept alive in the multi's cache (to the leader, mostly): more than the agents a
+ * follower serves, or each of their writes pays a TLS handshake (50 simulated nodes did). */
+#define MAX_IDLE_CONNS 128
 
 /* Where a call is; every transition happens under f->mu. */
 enum call_state {

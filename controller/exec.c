@@ -18,9 +18,10 @@
 #include "queue.h"
 #include "util.h"
 
-#define JOB_KEYS       16
-#define TICK_MS        100
-#define EVENT_SWEEP_MS 60000 /* how often old Events are looked for, at most */
+#define JOB_KEYS         16
+#define TICK_MS          100
+#define EVENT_SWEEP_MS   60000 /* how often old Events are looked for, at most */
+#define FEED_COALESCE_MS 100   /* a set woken by its pods' changes waits this long for more */
 
 struct node_clock {
 	char *name;
@@ -303,8 +304,13 @@ static void feed_done(uv_work_t *req, int status)
 	c->jobs--;
 	c->feeding = false;
 	if (f->epoch == c->epoch && c->leading) {
-		for (size_t i = 0; i < f->f.n_keys; i++)
-			ctl_queue_add(c->q, f->f.keys[i]);
+		for (size_t i = 0; i < f->f.n_keys; i++) {
+			const char *k = f->f.keys[i];
+			if (k[0] == '~')
+				ctl_queue_add_after(c->q, k + 1, uv_now(c->loop), FEED_COALESCE_MS);
+			else
+				ctl_queue_add(c->q, k);
+		}
 		for (size_t i = 0; i < f->f.n_renewed; i++)
 			renewed(c, f->f.renewed[i]);
 		if (f->f.sched_stale)
@@ -433,8 +439,10 @@ int ctl_controller_new(uv_loop_t *loop, struct cons *cons, struct store *store,
 			return STSD_INVALID;
 		}
 	}
-	if ((c->q = ctl_queue_new()) == NULL || (c->sh.sched = sched_cache_new()) == NULL) {
+	if ((c->q = ctl_queue_new()) == NULL || (c->sh.sched = sched_cache_new()) == NULL ||
+	    (c->sh.cidrs = cidr_cache_new()) == NULL) {
 		ctl_queue_free(c->q);
+		sched_cache_free(c->sh.sched);
 		free(c);
 		return STSD_NOMEM;
 	}
@@ -508,6 +516,7 @@ static void maybe_done(struct ctl_controller *c)
 		return;
 	ctl_queue_free(c->q);
 	sched_cache_free(c->sh.sched);
+	cidr_cache_free(c->sh.cidrs);
 	for (size_t i = 0; i < c->n_nodes; i++)
 		free(c->nodes[i].name);
 	free(c->nodes);

@@ -104,10 +104,16 @@ struct work {
 	size_t n_more, cap_more;
 };
 
-/* What every worker shares (read-only but for the scheduler cache, which locks). */
+/* Pod CIDRs planned but not applied yet (sync_cidr.c; locks inside). */
+struct cidr_cache;
+struct cidr_cache *cidr_cache_new(void);
+void cidr_cache_free(struct cidr_cache *cc);
+
+/* What every worker shares (read-only but for the caches, which lock). */
 struct ctl_shared {
 	struct store *store;
 	struct sched_cache *sched;
+	struct cidr_cache *cidrs;
 	struct ctl_config cfg;
 };
 
@@ -133,7 +139,7 @@ struct feed {
 	uint64_t after, upto; /* changes in (after, upto] */
 	uint64_t reached;     /* the last revision read */
 	bool expired;         /* the log was compacted past after: resync everything */
-	char **keys;          /* to queue */
+	char **keys;          /* to queue ("~KEY": soon, after FEED_COALESCE_MS) */
 	size_t n_keys, cap_keys;
 	char **renewed; /* nodes whose lease renewed */
 	size_t n_renewed, cap_renewed;

@@ -50,4 +50,10 @@ int sync_place(const struct ctl_shared *sh, struct snap *sn, struct ctl_plan *pl
  * sync_place recorded. */
 int sync_commands(struct snap *sn, struct ctl_plan *plan, struct work *w, int64_t now);
 
+/* Pod CIDRs (sync_cidr.c): a node without one gets the lowest free subnet, with an allocation
+ * object that makes it unique; a node that is gone frees its allocations. */
+void sync_plan_cidr(const struct ctl_shared *sh, struct store_reader *rd, const json_t *node,
+                    struct ctl_plan *plan);
+void sync_release_cidrs(struct store_reader *rd, const char *node, struct ctl_plan *plan);
+
 #endif

@@ -115,42 +115,6 @@ static int read_node(struct store_reader *rd, struct node_snap *ns, bool pods, b
 	return STSD_OK;
 }
 
-/* A pod CIDR for a node without one, unless the plan already writes the node. */
-static void plan_cidr(const struct ctl_shared *sh, struct store_reader *rd, struct node_snap *ns,
-                      struct ctl_plan *plan)
-{
-	json_t *all = json_array(), *copy;
-	const json_t **v = NULL;
-	char cidr[64];
-	size_t n;
-	struct ctl_action *a;
-
-	if (ctl_str(ns->node, "spec.podCIDR") || ctl_plan_touches(plan, "nodes", "", ns->name) ||
-	    all == NULL || snap_list_prefix(rd, "nodes", "", NULL, all) != STSD_OK)
-		goto out;
-	n = json_array_size(all);
-	if ((v = calloc(n + 1, sizeof *v)) == NULL)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_array_get(all, i);
-	if (ctl_node_cidr(v, n, sh->cfg.cluster_cidr, sh->cfg.node_cidr_mask, cidr, sizeof cidr) !=
-	    STSD_OK) {
-		ctl_plan_event(plan, "nodes", "", ns->name, "Warning", "CIDRNotAvailable",
-		               "Node %s status is now: CIDRNotAvailable", ns->name);
-		goto out;
-	}
-	if ((copy = json_deep_copy(ns->node)) == NULL)
-		goto out;
-	json_object_set_new(json_object_get(copy, "spec"), "podCIDR", json_string(cidr));
-	json_object_set_new(json_object_get(copy, "spec"), "podCIDRs", json_pack("[s]", cidr));
-	if ((a = ctl_plan_add(plan, CTL_UPDATE, "nodes", "", ns->name, copy)) != NULL)
-		a->expect_rv = ctl_rv(ns->node);
-	log_info("controller", "event=pod_cidr node=%s cidr=%s", ns->name, cidr);
-out:
-	free(v);
-	json_decref(all);
-}
-
 static const json_t *node_lookup(void *ud, const char *resource, const char *name)
 {
 	struct node_snap *ns = ud;
@@ -188,7 +152,14 @@ void sync_node(const struct ctl_shared *sh, struct work *w, const char *name)
 
 	if ((w->rv = store_read_begin(sh->store, &rd)) != STSD_OK)
 		goto done;
-	if ((ns.node = snap_get(rd, "nodes", "", name)) == NULL || !ns.pods || !ns.claims)
+	if ((ns.node = snap_get(rd, "nodes", "", name)) == NULL) {
+		sync_release_cidrs(rd, name, &plan); /* gone: its pod CIDR is free again */
+		if (plan.n)
+			w->rv = cmd_from_plan(&w->cmds, &plan,
+			                      &(struct cmd_env){.now = util_now_unix()});
+		goto out;
+	}
+	if (!ns.pods || !ns.claims)
 		goto out;
 	lease = snap_get(rd, "leases", "kube-node-lease", name);
 	lease_s = ctl_int(lease, "spec.leaseDurationSeconds", DEFAULT_LEASE_S);
@@ -217,7 +188,7 @@ void sync_node(const struct ctl_shared *sh, struct work *w, const char *name)
 	w->rv = ctl_node_plan(&in, &plan);
 	free(pods);
 	if (w->rv == STSD_OK)
-		plan_cidr(sh, rd, &ns, &plan);
+		sync_plan_cidr(sh, rd, ns.node, &plan);
 	if (w->rv == STSD_OK && plan.n) {
 		struct cmd_env env = {.now = util_now_unix(),
 		                      .component = "node-controller",

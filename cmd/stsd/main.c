@@ -278,6 +278,10 @@ int main(int argc, char **argv)
 		return rv == 1 ? 0 : 2;
 	log_set_level((enum log_level)log_parse_level(r.opt.log_level));
 	signal(SIGPIPE, SIG_IGN);
+	/* libuv's thread pool (4 threads by default) runs Raft's disk writes beside our own jobs:
+	 * the controller's syncs, list reads and watch starts. 8 keeps threads for Raft while those
+	 * run (decision 011); an operator's UV_THREADPOOL_SIZE wins. Set before the pool starts. */
+	setenv("UV_THREADPOOL_SIZE", "8", 0);
 	uv_loop_init(&r.loop);
 	run(&r);
 	if (uv_loop_close(&r.loop) != 0)

@@ -359,6 +359,46 @@ static void field_selector_name(void **state)
 	expect(c, "ADDED web,MODIFIED web,DELETED web");
 }
 
+static void pod(const char *op, const char *name, const char *node, const char *label)
+{
+	char json[512];
+
+	snprintf(json, sizeof json,
+	         "{\"metadata\":{\"name\":\"%s\",\"labels\":{\"note\":\"%s\"}},"
+	         "\"spec\":{\"nodeName\":\"%s\",\"containers\":[{\"name\":\"c\"}]}}",
+	         name, label, node);
+	if (strcmp(op, "create") == 0)
+		assert_int_equal(fx_create(&g->st, "pods", "default", name, json), STSD_OK);
+	else
+		assert_int_equal(fx_update(&g->st, "pods", "default", name, json, 0), STSD_OK);
+	api_watch_notify(g->s, g->st.rev);
+}
+
+/* An agent's watch (fieldSelector spec.nodeName=n1), resumed: the raw-JSON look for "n1" that
+ * spares parsing other nodes' pods must not change what it selects — a pod on n2 whose label
+ * mentions n1 is still parsed and left out, one on n10 (a longer name) too. */
+static void field_selector_node(void **state)
+{
+	struct call *c;
+	char path[256];
+	uint64_t rv;
+
+	(void)state;
+	pod("create", "a", "n1", "x");
+	rv = g->st.rev;
+	pod("create", "b", "n2", "n1");
+	pod("create", "d", "n10", "x");
+	pod("update", "a", "n1", "y");
+	snprintf(path, sizeof path,
+	         "/api/v1/pods?watch=true&fieldSelector=spec.nodeName%%3Dn1&resourceVersion=%llu",
+	         (unsigned long long)rv);
+	c = watch(path, NULL);
+	await_watches(1);
+	pod("create", "e", "n1", "x");
+	pod("update", "b", "n2", "n1-again");
+	expect(c, "MODIFIED a,ADDED e");
+}
+
 /* Bookmarks every STSD_WATCH_BOOKMARK_MS (set in main), then the end after timeoutSeconds. */
 static void bookmarks_and_timeout(void **state)
 {
@@ -519,6 +559,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(label_selector, setup, teardown),
 	    cmocka_unit_test_setup_teardown(label_selector_resume, setup, teardown),
 	    cmocka_unit_test_setup_teardown(field_selector_name, setup, teardown),
+	    cmocka_unit_test_setup_teardown(field_selector_node, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bookmarks_and_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(client_gone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(slow_client, setup, teardown),

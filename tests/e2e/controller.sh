@@ -258,6 +258,17 @@ s_parallel() {
 		fail "Parallel had at most $most unready pods at once, expected >= 10: $(timeline)"
 }
 
+# Pod CIDRs: every node (they registered together) has its own /24 of 10.244.0.0/16.
+s_cidrs() {
+	local cidrs n
+	node_cidrs() { kubectl get nodes -o jsonpath='{range .items[*]}{.spec.podCIDR}{"\n"}{end}'; }
+	all_have() { ! node_cidrs | grep -qv '^10\.244\.[0-9]*\.0/24$'; }
+	wait_for 30 "a pod CIDR on every node" all_have
+	cidrs=$(node_cidrs)
+	n=$(kubectl get nodes --no-headers | wc -l)
+	[ "$(sort -u <<<"$cidrs" | wc -l)" -eq "$n" ] || fail "pod CIDRs not unique: $(echo $cidrs)"
+}
+
 # 3. Scale-down: highest ordinal first, one at a time under OrderedReady.
 s_scale_down() {
 	sts_json web 4 | apply_json
@@ -671,6 +682,7 @@ scenario() {
 	fi
 }
 
+scenario cidrs s_cidrs
 scenario ordered s_ordered
 scenario parallel s_parallel
 scenario scale-down s_scale_down
