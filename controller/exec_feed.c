@@ -85,18 +85,21 @@ static bool set_of_name(const char *pod, char *set, size_t len)
 	return true;
 }
 
+/* The set an object belongs to. A pod's change wakes it "soon" ('~': after FEED_COALESCE_MS):
+ * the pods of a set change in bursts (ten Running, then ten Ready), and one sync after the burst
+ * writes the set's status once instead of ten times. */
 static void owner_key(struct feed *f, const struct store_change *c, const json_t *obj)
 {
 	const json_t *ref = ctl_controller_ref(obj);
 	const char *kind = ref ? ctl_str(ref, "kind") : NULL,
 	           *owner = ref ? ctl_str(ref, "name") : NULL;
+	const char *soon = strcmp(c->resource, "pods") == 0 ? "~" : "";
 	char set[254];
 
 	if (kind && owner && strcmp(kind, "StatefulSet") == 0)
-		key(f, "s\t%s\t%s", c->ns, owner);
-	else if (ref == NULL && strcmp(c->resource, "pods") == 0 &&
-	         set_of_name(c->name, set, sizeof set))
-		key(f, "s\t%s\t%s", c->ns, set);
+		key(f, "%ss\t%s\t%s", soon, c->ns, owner);
+	else if (ref == NULL && *soon && set_of_name(c->name, set, sizeof set))
+		key(f, "~s\t%s\t%s", c->ns, set);
 }
 
 /* Objects of resource in ns named prefix* whose ownerReferences name uid: keys to collect. */
