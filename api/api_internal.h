@@ -200,6 +200,7 @@ struct api_call {
 	bool managed;             /* obj's managedFields are final (server-side apply) */
 	bool creating;            /* the write creates the object (201) */
 	struct auth_user user;    /* who asked (forwarded with the request); empty for our own */
+	char claim_set[254];      /* the set name a claim op of this call points to */
 	struct api_call *prev, *next_call;
 };
 

@@ -310,31 +310,6 @@ static void mark(json_t *obj, int64_t grace)
 /* ---- Claims of pods ---------------------------------------------------------------------------
  */
 
-/* The identity a pod holds a claim for: its controller StatefulSet and ordinal label. */
-static bool pod_identity(const json_t *pod, const char **set, uint32_t *ordinal)
-{
-	const json_t *meta = json_object_get(pod, "metadata");
-	const char *idx = json_string_value(
-	    json_object_get(json_object_get(meta, "labels"), "apps.kubernetes.io/pod-index"));
-	const json_t *ref;
-	size_t i;
-	uint64_t n;
-
-	if (idx == NULL || !api_parse_u64(idx, &n) || n > UINT32_MAX)
-		return false;
-	json_array_foreach(json_object_get(meta, "ownerReferences"), i, ref)
-	{
-		const char *kind = json_string_value(json_object_get(ref, "kind"));
-		if (json_is_true(json_object_get(ref, "controller")) && kind &&
-		    strcmp(kind, "StatefulSet") == 0) {
-			*set = json_string_value(json_object_get(ref, "name"));
-			*ordinal = (uint32_t)n;
-			return *set != NULL;
-		}
-	}
-	return false;
-}
-
 /* Whether c's user is the node pod is bound to: its removal is the node's confirmation that
  * every process of the pod is gone (the agent's delete with grace period 0). A status write of
  * the node never removes a bound pod (it cannot change finalizers, and a bound pod is only
@@ -359,9 +334,15 @@ bool api_obj_claim_op(struct api_call *c, const json_t *pod, struct store_op *op
 	uint32_t ordinal = 0;
 	bool held = false;
 
-	if (!is_pod(c->rt.res) || uid == NULL || !pod_identity(pod, &set, &ordinal) ||
+	/* The identity by name, not by controller reference: a pod orphaned (--cascade=orphan)
+	 * or released by its set still holds its claim, and only its uid says so. */
+	if (!is_pod(c->rt.res) || uid == NULL ||
+	    !authz_pod_claim_key(json_string_value(json_object_get(json_object_get(pod, "metadata"),
+	                                                           "name")),
+	                         c->claim_set, sizeof c->claim_set, &ordinal) ||
 	    store_read_begin(c->s->store, &rd) != STSD_OK)
 		return false;
+	set = c->claim_set;
 	held = store_claim_get(rd, c->rt.ns, set, ordinal, &cl) == STSD_OK && cl.pod_uid &&
 	       strcmp(cl.pod_uid, uid) == 0 && cl.state == STORE_CLAIM_HELD;
 	store_read_end(rd);
@@ -650,6 +631,10 @@ static int sweep_item(void *ud, const struct store_object *so)
 	if (k == DEL_NOW && sw->err == STSD_OK) {
 		struct store_op claim, *cop;
 		if (api_obj_claim_op(sw->c, obj, &claim)) {
+			/* The set name is in the call's buffer, which the next pod reuses: keep a copy. */
+			json_array_append_new(sw->encoded, json_string(claim.name));
+			claim.name = json_string_value(
+			    json_array_get(sw->encoded, json_array_size(sw->encoded) - 1));
 			if ((cop = sweep_op(sw)) != NULL)
 				*cop = claim;
 			else

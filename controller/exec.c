@@ -40,14 +40,15 @@ struct ctl_controller {
 	uint64_t lead_ms; /* when this leadership started */
 	uint64_t fed, applied;
 	bool feeding;
-	unsigned jobs; /* sync jobs and feeds in flight (thread pool) */
+	unsigned jobs;      /* sync jobs and feeds in flight (thread pool) */
+	unsigned sync_jobs; /* of which sync jobs: at most cfg.workers */
 	unsigned proposals;
 	struct node_clock *nodes;
 	size_t n_nodes, cap_nodes;
 	struct ctl_stats st;
 	void (*done)(void *);
 	void *done_ud;
-	bool done_called;
+	bool done_called, in_done;
 };
 
 struct job {
@@ -171,6 +172,16 @@ static struct node_clock *node_clock(struct ctl_controller *c, const char *name,
 	return &c->nodes[c->n_nodes++];
 }
 
+/* A renewal fed: "REVISION\tNODE". */
+/* Count every node's silence from now (a new leadership, or renewals the feed skipped). */
+static void restart_clocks(struct ctl_controller *c)
+{
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		c->nodes[i].seen_ms = uv_now(c->loop);
+		c->nodes[i].silent = false;
+	}
+}
+
 static void renewed(struct ctl_controller *c, const char *name)
 {
 	struct node_clock *n = node_clock(c, name, true);
@@ -259,8 +270,12 @@ static void propose_work(struct ctl_controller *c, struct work *w)
 		c->proposals++;
 		c->st.commands++;
 		c->st.actions += cmd->n;
-		if (c->st.first_action_ms < 0)
+		if (c->st.first_action_ms < 0) {
 			c->st.first_action_ms = (int64_t)(uv_now(c->loop) - c->lead_ms);
+			log_info("controller",
+			         "event=first_action ms_after_leading=%lld key=\"%s\"",
+			         (long long)c->st.first_action_ms, w->key);
+		}
 	}
 	if (--p->left == 0) { /* nothing went out */
 		end_key(c, p->key, p->failed, p->requeue_ms);
@@ -275,6 +290,7 @@ static void job_done(uv_work_t *req, int status)
 
 	(void)status;
 	c->jobs--;
+	c->sync_jobs--;
 	for (size_t i = 0; i < j->n; i++) {
 		if (j->epoch == c->epoch && c->leading)
 			propose_work(c, &j->w[i]);
@@ -320,6 +336,8 @@ static void feed_done(uv_work_t *req, int status)
 			         (unsigned long long)f->f.after);
 			ctl_queue_add(c->q, "r");
 			f->f.reached = c->applied;
+			restart_clocks(
+			    c); /* renewals were skipped: no silence measured so far holds */
 		}
 		if (f->f.reached > c->fed)
 			c->fed = f->f.reached;
@@ -364,6 +382,7 @@ static bool fill_job(struct ctl_controller *c, struct job *j)
 		if (key[0] == 'n' && key[1] == '\t') {
 			struct node_clock *n = node_clock(c, key + 2, true);
 			w->silent_ms = n ? (int64_t)(now - n->seen_ms) : 0;
+			w->fed_rv = c->fed;
 			if (n && w->silent_ms >= c->sh.cfg.node_grace_ms)
 				n->silent = true;
 		}
@@ -374,7 +393,8 @@ static bool fill_job(struct ctl_controller *c, struct job *j)
 
 static void pump(struct ctl_controller *c)
 {
-	while (c->leading && !c->stopping && c->jobs < c->sh.cfg.workers + 1u) {
+	while (c->leading && !c->stopping && c->sync_jobs < c->sh.cfg.workers &&
+	       ctl_queue_ready(c->q) > 0) {
 		struct job *j = calloc(1, sizeof *j);
 		if (j == NULL)
 			return;
@@ -388,6 +408,7 @@ static void pump(struct ctl_controller *c)
 			return;
 		}
 		c->jobs++;
+		c->sync_jobs++;
 	}
 }
 
@@ -469,10 +490,7 @@ void ctl_controller_leader(struct ctl_controller *c, bool leader)
 	c->lead_ms = uv_now(c->loop);
 	c->st.first_action_ms = -1;
 	/* Every node's silence is counted from now: this leader has seen no renewal yet. */
-	for (size_t i = 0; i < c->n_nodes; i++) {
-		c->nodes[i].seen_ms = c->lead_ms;
-		c->nodes[i].silent = false;
-	}
+	restart_clocks(c);
 	sched_cache_invalidate(c->sh.sched);
 	if (store_read_begin(c->sh.store, &rd) == STSD_OK) {
 		c->fed = c->applied = store_reader_applied_index(rd);
@@ -505,12 +523,16 @@ static void tick_closed(uv_handle_t *h)
  * last of those. */
 static void maybe_done(struct ctl_controller *c)
 {
-	if (!c->stopping || c->jobs || c->tick.data)
+	if (!c->stopping || c->jobs || c->tick.data || c->in_done)
 		return;
 	if (!c->done_called) {
+		/* done() stops consensus, which answers the proposals still in flight at once:
+		 * their callbacks come back here, and must not free c under this frame. */
 		c->done_called = true;
+		c->in_done = true;
 		if (c->done)
 			c->done(c->done_ud);
+		c->in_done = false;
 	}
 	if (c->proposals)
 		return;

@@ -118,6 +118,33 @@ void cmd_free(struct ctl_cmds *cs)
 	memset(cs, 0, sizeof *cs);
 }
 
+int cmd_assert_all(struct ctl_cmds *cs, const char *resource, const char *ns, const char *name,
+                   uint64_t rv)
+{
+	size_t n = cs->n;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ctl_cmd *c = &cs->c[i];
+		struct store_op *op;
+		/* cmd_op and cmd_str work on the last command: make c the last one meanwhile. */
+		struct ctl_cmd keep = cs->c[n - 1];
+		cs->c[n - 1] = *c;
+		cs->n = n;
+		if ((op = cmd_op(cs)) != NULL) {
+			op->type = STORE_OP_ASSERT;
+			op->resource = cmd_str(cs, resource);
+			op->ns = cmd_str(cs, ns);
+			op->name = cmd_str(cs, name);
+			op->expect_rv = rv;
+			op->expect_absent = rv == 0;
+		}
+		*c = cs->c[n - 1];
+		if (i != n - 1)
+			cs->c[n - 1] = keep;
+	}
+	return cs->oom ? STSD_NOMEM : STSD_OK;
+}
+
 size_t cmd_count_ops(const struct ctl_cmds *cs)
 {
 	size_t n = 0;
@@ -173,6 +200,25 @@ static int put_object(struct ctl_cmds *cs, enum store_op_type type, const struct
 	return cs->oom ? STSD_NOMEM : STSD_OK;
 }
 
+/* The claim (ns, set, ordinal) acquired for pod uid named name on node (NULL: unbound). */
+static int acquire_op(struct ctl_cmds *cs, const struct ctl_action *a, const char *uid,
+                      const char *node)
+{
+	struct store_op *op = cmd_op(cs);
+
+	if (op == NULL)
+		return STSD_NOMEM;
+	op->type = STORE_OP_CLAIM_ACQUIRE;
+	op->ns = cmd_str(cs, a->ns);
+	op->name = cmd_str(cs, a->claim_set);
+	op->ordinal = a->claim_ordinal;
+	op->claim.pod_uid = cmd_str(cs, uid);
+	op->claim.pod_name = cmd_str(cs, a->name);
+	op->claim.node = node && *node ? cmd_str(cs, node) : NULL;
+	op->claim.state = STORE_CLAIM_HELD;
+	return cs->oom ? STSD_NOMEM : STSD_OK;
+}
+
 /* A pod creation and its claim, in one command. */
 static int create_pod(struct ctl_cmds *cs, const struct ctl_action *a)
 {
@@ -180,7 +226,6 @@ static int create_pod(struct ctl_cmds *cs, const struct ctl_action *a)
 	const char *uid = json_string_value(json_object_get(meta, "uid"));
 	const char *node = ctl_str(a->obj, "spec.nodeName");
 	char fresh[37];
-	struct store_op *op;
 	int rv;
 
 	if (uid == NULL) {
@@ -194,17 +239,22 @@ static int create_pod(struct ctl_cmds *cs, const struct ctl_action *a)
 		last(cs)->ops[last(cs)->n - 1].uid = cmd_str(cs, uid);
 	if (!a->claim)
 		return cs->oom ? STSD_NOMEM : STSD_OK;
-	if ((op = cmd_op(cs)) == NULL)
-		return STSD_NOMEM;
-	op->type = STORE_OP_CLAIM_ACQUIRE;
-	op->ns = cmd_str(cs, a->ns);
-	op->name = cmd_str(cs, a->claim_set);
-	op->ordinal = a->claim_ordinal;
-	op->claim.pod_uid = cmd_str(cs, uid);
-	op->claim.pod_name = cmd_str(cs, a->name);
-	op->claim.node = node && *node ? cmd_str(cs, node) : NULL;
-	op->claim.state = STORE_CLAIM_HELD;
-	return cs->oom ? STSD_NOMEM : STSD_OK;
+	return acquire_op(cs, a, uid, node);
+}
+
+/* A pod adopted by its set, taking its identity's free claim in the same command (the store
+ * refuses the acquire if another pod took the claim meanwhile). */
+static int adopt_pod(struct ctl_cmds *cs, const struct ctl_action *a)
+{
+	const char *uid = ctl_str(a->obj, "metadata.uid"), *node = ctl_str(a->obj, "spec.nodeName");
+	int rv;
+
+	if (uid == NULL)
+		return STSD_INVALID;
+	cmd_reserve(cs, 2, 4096);
+	if ((rv = put_object(cs, STORE_OP_UPDATE, a, a->obj)) != STSD_OK)
+		return rv;
+	return acquire_op(cs, a, uid, node);
 }
 
 static bool pod_finished(const json_t *pod)
@@ -214,38 +264,20 @@ static bool pod_finished(const json_t *pod)
 }
 
 /* The identity a pod holds a claim for (controller StatefulSet, apps.kubernetes.io/pod-index). */
-static bool pod_identity(const json_t *pod, const char **set, uint32_t *ordinal)
-{
-	const json_t *ref = ctl_controller_ref(pod);
-	const char *idx = json_string_value(
-	    json_object_get(json_object_get(json_object_get(pod, "metadata"), "labels"),
-	                    "apps.kubernetes.io/pod-index"));
-	char *end;
-	unsigned long v;
-
-	if (ref == NULL || idx == NULL || *idx < '0' || *idx > '9' ||
-	    strcmp(ctl_str(ref, "kind") ? ctl_str(ref, "kind") : "", "StatefulSet") != 0)
-		return false;
-	v = strtoul(idx, &end, 10);
-	if (*end || v > UINT32_MAX || (*set = ctl_str(ref, "name")) == NULL)
-		return false;
-	*ordinal = (uint32_t)v;
-	return true;
-}
-
 /* The claim op that goes with removing pod, as the API's delete does: released when the pod was
  * never bound (nothing ran), "releasing" when it was (its node confirms, or is fenced). */
 static int claim_on_removal(struct ctl_cmds *cs, const struct ctl_action *a, const json_t *pod,
                             const struct cmd_env *env)
 {
-	const char *set, *holder = NULL, *uid = ctl_str(pod, "metadata.uid");
+	const char *holder = NULL, *uid = ctl_str(pod, "metadata.uid");
 	const char *node = ctl_str(pod, "spec.nodeName");
+	char set[254];
 	uint32_t ordinal;
 	struct store_op *op;
 
-	if (uid == NULL || !pod_identity(pod, &set, &ordinal) || env->claim_of == NULL ||
-	    env->claim_of(env->ud, set, ordinal, &holder) != 1 || holder == NULL ||
-	    strcmp(holder, uid) != 0)
+	if (uid == NULL || !ctl_pod_claim_key(a->name, set, sizeof set, &ordinal) ||
+	    env->claim_of == NULL || env->claim_of(env->ud, set, ordinal, &holder) != 1 ||
+	    holder == NULL || strcmp(holder, uid) != 0)
 		return STSD_OK;
 	if ((op = cmd_op(cs)) == NULL)
 		return STSD_NOMEM;
@@ -385,6 +417,8 @@ static int one_action(struct ctl_cmds *cs, const struct ctl_action *a, const str
 	case CTL_CREATE:
 		return pod ? create_pod(cs, a) : put_object(cs, STORE_OP_CREATE, a, a->obj);
 	case CTL_UPDATE:
+		return pod && a->claim ? adopt_pod(cs, a)
+		                       : put_object(cs, STORE_OP_UPDATE, a, a->obj);
 	case CTL_UPDATE_STATUS:
 		return put_object(cs, STORE_OP_UPDATE, a, a->obj);
 	case CTL_DELETE:

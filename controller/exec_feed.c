@@ -69,19 +69,21 @@ json_t *ctl_parse(const struct store_object *o)
 	return v;
 }
 
-/* The set a pod named <set>-<ordinal> would belong to. */
-static bool set_of_name(const char *pod, char *set, size_t len)
+bool ctl_pod_claim_key(const char *name, char *set, size_t len, uint32_t *ordinal)
 {
-	const char *dash = strrchr(pod, '-');
-	const char *p;
+	const char *dash = name ? strrchr(name, '-') : NULL, *p;
+	uint64_t v = 0;
 
-	if (dash == NULL || dash == pod || dash[1] == '\0' || (size_t)(dash - pod) >= len)
+	if (dash == NULL || dash == name || dash[1] == '\0' || (size_t)(dash - name) >= len ||
+	    (dash[1] == '0' && dash[2] != '\0'))
 		return false;
-	for (p = dash + 1; *p; p++)
-		if (*p < '0' || *p > '9')
+	for (p = dash + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || (v = v * 10 + (uint64_t)(*p - '0')) > UINT32_MAX)
 			return false;
-	memcpy(set, pod, (size_t)(dash - pod));
-	set[dash - pod] = '\0';
+	}
+	memcpy(set, name, (size_t)(dash - name));
+	set[dash - name] = '\0';
+	*ordinal = (uint32_t)v;
 	return true;
 }
 
@@ -95,10 +97,11 @@ static void owner_key(struct feed *f, const struct store_change *c, const json_t
 	           *owner = ref ? ctl_str(ref, "name") : NULL;
 	const char *soon = strcmp(c->resource, "pods") == 0 ? "~" : "";
 	char set[254];
+	uint32_t ordinal;
 
 	if (kind && owner && strcmp(kind, "StatefulSet") == 0)
 		key(f, "%ss\t%s\t%s", soon, c->ns, owner);
-	else if (ref == NULL && *soon && set_of_name(c->name, set, sizeof set))
+	else if (ref == NULL && *soon && ctl_pod_claim_key(c->name, set, sizeof set, &ordinal))
 		key(f, "~s\t%s\t%s", c->ns, set);
 }
 
@@ -198,8 +201,9 @@ static void object_change(struct store_reader *rd, struct feed *f, const struct 
 	json_t *obj;
 
 	if (strcmp(r, "leases") == 0) {
-		if (strcmp(c->ns, "kube-node-lease") == 0 && !deleted)
+		if (strcmp(c->ns, "kube-node-lease") == 0 && !deleted) {
 			strlist_add(&f->renewed, &f->n_renewed, &f->cap_renewed, c->name);
+		}
 		return;
 	}
 	if (strcmp(r, "nodes") == 0) {

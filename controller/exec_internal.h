@@ -56,6 +56,9 @@ const char *cmd_str(struct ctl_cmds *cs, const char *s);
 /* The compact JSON of obj owned by the last command. */
 const char *cmd_json(struct ctl_cmds *cs, const json_t *obj, size_t *len);
 void cmd_free(struct ctl_cmds *cs);
+/* Add to every command of cs a precondition: resource ns/name still at rv (0: still absent). */
+int cmd_assert_all(struct ctl_cmds *cs, const char *resource, const char *ns, const char *name,
+                   uint64_t rv);
 size_t cmd_count_ops(const struct ctl_cmds *cs);
 
 /* A random UUID (version 4) into out. */
@@ -96,6 +99,7 @@ int sched_cache_pick(struct sched_cache *sc, struct store *store, const json_t *
 struct work {
 	char key[KEY_MAX];
 	int64_t silent_ms; /* node keys: ms without a renewal seen (loop side) */
+	uint64_t fed_rv;   /* node keys: the loop has seen every renewal up to this revision */
 	/* Results. */
 	int rv;               /* 0, or why the sync failed (retried with backoff) */
 	struct ctl_cmds cmds; /* to propose, in order */
@@ -147,6 +151,11 @@ struct feed {
 };
 void feed_run(const struct ctl_shared *sh, struct feed *f);
 void feed_release(struct feed *f);
+
+/* The claim key of a pod named "<set>-<ordinal>" (canonical decimal, at most UINT32_MAX): what
+ * its claim is found by, whatever its ownerReferences say now (an orphaned pod still holds its
+ * claim, as the API's api_obj_claim_op finds it). */
+bool ctl_pod_claim_key(const char *name, char *set, size_t len, uint32_t *ordinal);
 
 /* Shared string-list helper. */
 int strlist_add(char ***list, size_t *n, size_t *cap, const char *s);

@@ -132,7 +132,7 @@ static int rebuild(struct sched_cache *sc, struct store *store, uint64_t gen)
 	struct store_reader *rd = NULL;
 	const json_t **np = NULL, **pp = NULL;
 	size_t nn, n_pods;
-	int rv;
+	int rv = STSD_NOMEM;
 
 	if (!nodes.arr || !pods.arr || (rv = store_read_begin(store, &rd)) != STSD_OK ||
 	    (rv = list_all(rd, "nodes", &nodes)) != STSD_OK ||

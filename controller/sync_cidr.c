@@ -138,6 +138,8 @@ void sync_plan_cidr(const struct ctl_shared *sh, struct store_reader *rd, const 
 	}
 	if ((copy = json_deep_copy(node)) == NULL)
 		return;
+	if (!json_is_object(json_object_get(copy, "spec"))) /* a Node may come without one */
+		json_object_set_new(copy, "spec", json_object());
 	json_object_set_new(json_object_get(copy, "spec"), "podCIDR", json_string(cidr));
 	json_object_set_new(json_object_get(copy, "spec"), "podCIDRs", json_pack("[s]", cidr));
 	if ((a = ctl_plan_add(plan, CTL_UPDATE, "nodes", "", name, copy)) != NULL)

@@ -16,7 +16,7 @@
 /* ---- ClaimPods ------------------------------------------------------------------------------ */
 
 void sync_adopt(struct ctl_plan *plan, const struct snap *sn, const char *resource,
-                const json_t *obj)
+                const json_t *obj, const uint32_t *claim_ordinal)
 {
 	json_t *copy = json_deep_copy(obj), *meta = json_object_get(copy, "metadata"), *refs;
 	const char *name = ctl_str(obj, "metadata.name");
@@ -32,8 +32,14 @@ void sync_adopt(struct ctl_plan *plan, const struct snap *sn, const char *resour
 	                                      "kind", "StatefulSet", "name", sn->name, "uid",
 	                                      ctl_str(sn->set, "metadata.uid"), "controller", 1,
 	                                      "blockOwnerDeletion", 1));
-	if ((a = ctl_plan_add(plan, CTL_UPDATE, resource, sn->ns, name, copy)) != NULL)
-		a->expect_rv = ctl_rv(obj);
+	if ((a = ctl_plan_add(plan, CTL_UPDATE, resource, sn->ns, name, copy)) == NULL)
+		return;
+	a->expect_rv = ctl_rv(obj);
+	if (claim_ordinal) { /* the adopted pod takes its identity's claim in the same command */
+		a->claim = true;
+		snprintf(a->claim_set, sizeof a->claim_set, "%s", sn->name);
+		a->claim_ordinal = *claim_ordinal;
+	}
 	log_info("controller", "event=adopted resource=%s ns=%s set=%s name=%s", resource, sn->ns,
 	         sn->name, name);
 }
@@ -167,12 +173,14 @@ static bool owner_alive(struct store_reader *rd, const char *ns, const json_t *r
 static void collect_commands(struct store_reader *rd, struct work *w, struct ctl_plan *plan,
                              const char *ns, const json_t *dep)
 {
-	const json_t *ref = ctl_controller_ref(dep);
+	char set[254] = "";
+	uint32_t ordinal;
 	struct snap sn;
 
-	if (snap_init(&sn, ns, ref && ctl_str(ref, "name") ? ctl_str(ref, "name") : "") !=
-	        STSD_OK ||
-	    (sn.candidates = json_array()) == NULL) {
+	/* A pod's claim is found by its name, as every removal finds it. */
+	if (!ctl_pod_claim_key(ctl_str(dep, "metadata.name"), set, sizeof set, &ordinal))
+		set[0] = '\0';
+	if (snap_init(&sn, ns, set) != STSD_OK || (sn.candidates = json_array()) == NULL) {
 		snap_free(&sn);
 		w->rv = STSD_NOMEM;
 		return;

@@ -36,9 +36,10 @@ json_t *snap_get(struct store_reader *rd, const char *resource, const char *ns, 
 
 /* ClaimPods' two writes (sync_gc.c): take an orphan (controller ownerReference to the set), let go
  * of a pod whose labels no longer match (the reference removed). sync_adopt takes an object of
- * any resource (pods, ControllerRevisions). */
+ * any resource (pods, ControllerRevisions); claim_ordinal, when not NULL, makes the adoption take
+ * the pod's claim (CLAIM_ACQUIRE in the same command: a pod of the set always holds one). */
 void sync_adopt(struct ctl_plan *plan, const struct snap *sn, const char *resource,
-                const json_t *obj);
+                const json_t *obj, const uint32_t *claim_ordinal);
 void sync_release_pod(struct ctl_plan *plan, const struct snap *sn, const json_t *pod);
 /* A terminating set: foreground deletion or orphaning of its dependents (gc.h). */
 int sync_gc_owner(const struct ctl_shared *sh, struct snap *sn, struct ctl_plan *plan);

@@ -17,6 +17,7 @@
 #include "volume.h"
 
 #define DEFAULT_LEASE_S 40
+#define UNFED_RETRY_MS  500 /* a renewal not fed yet: look again after this */
 
 struct node_snap {
 	const char *name;
@@ -132,6 +133,23 @@ static const json_t *node_lookup(void *ud, const char *resource, const char *nam
 	return NULL;
 }
 
+/* A node that is gone has nothing to update: only its pods, claims and events are written. */
+static void drop_node_writes(struct ctl_plan *plan, const char *name)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		struct ctl_action *a = &plan->a[i];
+		if (a->kind != CTL_EVENT && strcmp(a->resource, "nodes") == 0 &&
+		    strcmp(a->name, name) == 0) {
+			json_decref(a->obj);
+			continue;
+		}
+		plan->a[k++] = *a;
+	}
+	plan->n = k;
+}
+
 static void node_snap_free(struct node_snap *ns)
 {
 	json_decref(ns->node);
@@ -148,26 +166,36 @@ void sync_node(const struct ctl_shared *sh, struct work *w, const char *name)
 	struct store_reader *rd;
 	json_t *lease;
 	struct ctl_node_config cfg = {.grace_ms = sh->cfg.node_grace_ms};
-	int64_t lease_s;
+	int64_t lease_s, silent = w->silent_ms;
+	uint64_t lease_rv;
+	bool gone = false;
 
 	if ((w->rv = store_read_begin(sh->store, &rd)) != STSD_OK)
 		goto done;
+	/* A Node object deleted while its agent may still run proves nothing: its pods and claims
+	 * stay until the lease has been silent long enough, as for any node. */
 	if ((ns.node = snap_get(rd, "nodes", "", name)) == NULL) {
-		sync_release_cidrs(rd, name, &plan); /* gone: its pod CIDR is free again */
-		if (plan.n)
-			w->rv = cmd_from_plan(&w->cmds, &plan,
-			                      &(struct cmd_env){.now = util_now_unix()});
-		goto out;
+		gone = true;
+		ns.node = json_pack("{s:{s:s},s:{}}", "metadata", "name", name, "spec");
+		sync_release_cidrs(rd, name, &plan); /* its pod CIDR is free again */
 	}
-	if (!ns.pods || !ns.claims)
+	if (!ns.node || !ns.pods || !ns.claims)
 		goto out;
 	lease = snap_get(rd, "leases", "kube-node-lease", name);
 	lease_s = ctl_int(lease, "spec.leaseDurationSeconds", DEFAULT_LEASE_S);
+	lease_rv = lease ? ctl_rv(lease) : 0;
 	json_decref(lease);
 	cfg.fence_ms = lease_s * 1000 + sh->cfg.fence_after_ms + sh->cfg.fence_margin_ms;
-	if ((w->rv =
-	         read_node(rd, &ns, w->silent_ms >= cfg.grace_ms || has_unreachable_taint(ns.node),
-	                   w->silent_ms >= cfg.fence_ms)) != STSD_OK)
+	/* A renewal the store holds but the loop has not been fed yet (the feed runs behind the
+	 * store): the silence measured is wrong. Nothing is decided on it; the feed catches up and
+	 * the node is synced again. A renewal the feed has passed was counted, or predates the
+	 * moment the count restarted (election, or a feed that fell behind the log). */
+	if (lease_rv > w->fed_rv && silent >= cfg.grace_ms) {
+		silent = 0;
+		w->requeue_ms = UNFED_RETRY_MS;
+	}
+	if ((w->rv = read_node(rd, &ns, silent >= cfg.grace_ms || has_unreachable_taint(ns.node),
+	                       silent >= cfg.fence_ms)) != STSD_OK)
 		goto out;
 	const json_t **pods = calloc(json_array_size(ns.pods) + 1, sizeof *pods);
 	if (pods == NULL) {
@@ -177,7 +205,7 @@ void sync_node(const struct ctl_shared *sh, struct work *w, const char *name)
 	for (size_t i = 0; i < json_array_size(ns.pods); i++)
 		pods[i] = json_array_get(ns.pods, i);
 	struct ctl_node_input in = {.node = ns.node,
-	                            .silent_ms = w->silent_ms,
+	                            .silent_ms = silent,
 	                            .pods = pods,
 	                            .n_pods = json_array_size(ns.pods),
 	                            .pinned = ns.pinned,
@@ -187,19 +215,26 @@ void sync_node(const struct ctl_shared *sh, struct work *w, const char *name)
 	                            .now = util_now_unix()};
 	w->rv = ctl_node_plan(&in, &plan);
 	free(pods);
-	if (w->rv == STSD_OK)
+	if (w->rv == STSD_OK && !gone)
 		sync_plan_cidr(sh, rd, ns.node, &plan);
+	if (gone)
+		drop_node_writes(&plan, name);
 	if (w->rv == STSD_OK && plan.n) {
 		struct cmd_env env = {.now = util_now_unix(),
 		                      .component = "node-controller",
 		                      .lookup = node_lookup,
 		                      .ud = &ns};
 		w->rv = cmd_from_plan(&w->cmds, &plan, &env);
+		/* Every decision here rests on the lease as read: a renewal committed since makes
+		 * the commands fail rather than fence a node that is alive. */
+		if (w->rv == STSD_OK)
+			w->rv =
+			    cmd_assert_all(&w->cmds, "leases", "kube-node-lease", name, lease_rv);
 	}
-	if (w->silent_ms < cfg.grace_ms)
-		w->requeue_ms = cfg.grace_ms - w->silent_ms + 100;
-	else if (w->silent_ms < cfg.fence_ms)
-		w->requeue_ms = cfg.fence_ms - w->silent_ms + 100;
+	if (w->requeue_ms == 0 && silent < cfg.grace_ms)
+		w->requeue_ms = cfg.grace_ms - silent + 100;
+	else if (w->requeue_ms == 0 && silent < cfg.fence_ms)
+		w->requeue_ms = cfg.fence_ms - silent + 100;
 out:
 	store_read_end(rd);
 done:

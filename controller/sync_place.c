@@ -278,10 +278,10 @@ static int claim_of(void *ud, const char *set, uint32_t ordinal, const char **ui
 static int bind_ops(struct ctl_cmds *cs, const struct snap *sn, const json_t *pod)
 {
 	const char *uid = ctl_str(pod, "metadata.uid"), *node = ctl_str(pod, "spec.nodeName");
-	const char *idx = json_string_value(
-	    json_object_get(ctl_obj(pod, "metadata.labels"), "apps.kubernetes.io/pod-index"));
 	const char *holder = NULL;
 	struct store_op *op;
+	char set[254];
+	uint32_t ordinal;
 	size_t len;
 
 	cmd_reserve(cs, 2, 4096);
@@ -294,8 +294,8 @@ static int bind_ops(struct ctl_cmds *cs, const struct snap *sn, const json_t *po
 	op->json = cmd_json(cs, pod, &len);
 	op->json_len = len;
 	op->expect_rv = ctl_rv(pod);
-	if (idx == NULL || uid == NULL ||
-	    claim_of((void *)sn, sn->name, (uint32_t)strtoul(idx, NULL, 10), &holder) != 1 ||
+	if (uid == NULL || !ctl_pod_claim_key(op->name, set, sizeof set, &ordinal) ||
+	    strcmp(set, sn->name) != 0 || claim_of((void *)sn, set, ordinal, &holder) != 1 ||
 	    holder == NULL || strcmp(holder, uid) != 0)
 		return cs->oom ? STSD_NOMEM : STSD_OK;
 	if ((op = cmd_op(cs)) == NULL)
@@ -303,7 +303,7 @@ static int bind_ops(struct ctl_cmds *cs, const struct snap *sn, const json_t *po
 	op->type = STORE_OP_CLAIM_SET;
 	op->ns = cmd_str(cs, sn->ns);
 	op->name = cmd_str(cs, sn->name);
-	op->ordinal = (uint32_t)strtoul(idx, NULL, 10);
+	op->ordinal = ordinal;
 	op->claim.node = cmd_str(cs, node);
 	op->expect_pod_uid = cmd_str(cs, uid);
 	op->expect_state = STORE_CLAIM_HELD;

@@ -76,8 +76,46 @@ static bool ordinal_of(const char *set, const char *pod, int64_t *ord)
 
 /* ClaimPods: adopt an orphan whose name and labels make it the set's; release a pod the set
  * controls whose labels no longer match. Adopted pods join the next sync. */
-static void claim_pods(struct snap *sn, json_t *candidates, struct ctl_plan *plan)
+/* The holder of ordinal's claim in the snapshot: 0 none, 1 held or releasing (*uid its pod). */
+static int claim_holder(const struct snap *sn, int64_t ordinal, const char **uid)
 {
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach(sn->claims, i, c) if (ctl_int(c, "ordinal", -1) == ordinal)
+	{
+		*uid = ctl_str(c, "uid");
+		return 1;
+	}
+	return 0;
+}
+
+/* Adopt an orphan pod: with the claim it already holds, or taking a free one; never while another
+ * pod holds the identity (its copy may run). */
+static bool adopt_pod(struct snap *sn, const json_t *pod, int64_t ord, struct ctl_plan *plan)
+{
+	const char *holder = NULL, *uid = ctl_str(pod, "metadata.uid");
+	uint32_t o = (uint32_t)ord;
+
+	if (uid == NULL)
+		return false;
+	if (claim_holder(sn, ord, &holder) == 0) {
+		sync_adopt(plan, sn, "pods", pod, &o);
+		return true;
+	}
+	if (holder && strcmp(holder, uid) == 0) {
+		sync_adopt(plan, sn, "pods", pod, NULL);
+		return true;
+	}
+	log_warn("controller", "event=adoption_refused ns=%s set=%s pod=%s reason=claim_held",
+	         sn->ns, sn->name, ctl_str(pod, "metadata.name"));
+	return false;
+}
+
+/* Returns how many pods it adopted or released (the plan then holds those writes only). */
+static size_t claim_pods(struct snap *sn, json_t *candidates, struct ctl_plan *plan)
+{
+	size_t changed = 0;
 	const char *uid = ctl_str(sn->set, "metadata.uid");
 	struct api_selector *sel = NULL;
 	char err[128];
@@ -93,17 +131,20 @@ static void claim_pods(struct snap *sn, json_t *candidates, struct ctl_plan *pla
 		bool matches = sel && api_label_selector_matches(sel, labels);
 		int64_t ord;
 		if (controlled_by(pod, uid)) {
-			if (matches || sel == NULL)
+			if (matches || sel == NULL) {
 				json_array_append(sn->pods, pod);
-			else
+			} else {
 				sync_release_pod(plan, sn, pod);
+				changed++;
+			}
 		} else if (ctl_controller_ref(pod) == NULL && matches && !sn->terminating &&
 		           ordinal_of(sn->name, ctl_str(pod, "metadata.name"), &ord) &&
 		           !ctl_str(pod, "metadata.deletionTimestamp")) {
-			sync_adopt(plan, sn, "pods", pod);
+			changed += adopt_pod(sn, pod, ord, plan);
 		}
 	}
 	api_label_selector_free(sel);
+	return changed;
 }
 
 static void revisions_of(struct snap *sn, json_t *candidates)
@@ -141,7 +182,7 @@ static size_t adopt_revisions(struct snap *sn, struct ctl_plan *plan)
 		if (api_label_selector_empty(sel) ||
 		    !api_label_selector_matches(sel, ctl_obj(r, "metadata.labels")))
 			continue;
-		sync_adopt(plan, sn, "controllerrevisions", r);
+		sync_adopt(plan, sn, "controllerrevisions", r, NULL);
 		n++;
 	}
 	api_label_selector_free(sel);
@@ -321,9 +362,10 @@ void sync_sts(const struct ctl_shared *sh, struct work *w, const char *ns, const
 			w->rv = STSD_OK; /* gone: its dependents are the collector's */
 		goto out;
 	}
-	claim_pods(&sn, sn.candidates, &plan);
-	if (adopt_revisions(&sn, &plan) > 0)
-		w->rv = STSD_OK; /* the adoption wakes the set again: plan then, with them */
+	/* Pods or revisions adopted or released: the writes wake the set again, and it is planned
+	 * then, with them (planned now, it could create a pod of an adopted name). */
+	if (claim_pods(&sn, sn.candidates, &plan) + adopt_revisions(&sn, &plan) > 0)
+		w->rv = STSD_OK;
 	else if (sn.terminating)
 		w->rv = sync_gc_owner(sh, &sn, &plan);
 	else

@@ -128,17 +128,21 @@ static void claim_change(struct replay *rp, const struct store_change *c)
  * its name is <set>-<canonical decimal ordinal>. False for any other pod. */
 static bool pod_identity(const json_t *pod, const char **set, uint32_t *ordinal)
 {
-	const json_t *meta = json_object_get(pod, "metadata"), *ref;
+	const json_t *meta = json_object_get(pod, "metadata"), *r, *ref = NULL;
 	const char *name = json_string_value(json_object_get(meta, "name")), *p;
 	size_t i, n;
 	uint64_t ord = 0;
 
-	json_array_foreach(json_object_get(meta, "ownerReferences"), i, ref)
+	/* After a loop without a match json_array_foreach leaves the last entry in its variable:
+	 * the match is kept apart. */
+	json_array_foreach(json_object_get(meta, "ownerReferences"), i, r)
 	{
-		const char *kind = json_string_value(json_object_get(ref, "kind"));
-		if (json_is_true(json_object_get(ref, "controller")) && kind != NULL &&
-		    strcmp(kind, "StatefulSet") == 0)
+		const char *kind = json_string_value(json_object_get(r, "kind"));
+		if (json_is_true(json_object_get(r, "controller")) && kind != NULL &&
+		    strcmp(kind, "StatefulSet") == 0) {
+			ref = r;
 			break;
+		}
 	}
 	if (ref == NULL || name == NULL ||
 	    (*set = json_string_value(json_object_get(ref, "name"))) == NULL)

@@ -87,6 +87,33 @@ static void test_create_pod_takes_claim(void **state)
 	ctl_plan_free(&plan);
 }
 
+/* An orphan adopted without a claim takes the free one in the same command. */
+static void test_adoption_takes_claim(void **state)
+{
+	struct ctl_plan plan = {0};
+	struct ctl_cmds cs = {0};
+	struct env_ud e = {0};
+	struct cmd_env env = env_for(&e);
+	struct ctl_action *a;
+
+	(void)state;
+	a = ctl_plan_add(&plan, CTL_UPDATE, "pods", "default", "web-0",
+	                 pod("web-0", "n1", "Running"));
+	a->expect_rv = 7;
+	a->claim = true;
+	snprintf(a->claim_set, sizeof a->claim_set, "web");
+	assert_int_equal(cmd_from_plan(&cs, &plan, &env), STSD_OK);
+	assert_int_equal(cs.n, 1);
+	assert_int_equal(cs.c[0].n, 2);
+	assert_int_equal(cs.c[0].ops[0].type, STORE_OP_UPDATE);
+	assert_int_equal(cs.c[0].ops[0].expect_rv, 7);
+	assert_int_equal(cs.c[0].ops[1].type, STORE_OP_CLAIM_ACQUIRE);
+	assert_string_equal(cs.c[0].ops[1].claim.pod_uid, UID);
+	assert_string_equal(cs.c[0].ops[1].claim.node, "n1");
+	cmd_free(&cs);
+	ctl_plan_free(&plan);
+}
+
 static size_t plan_delete(struct ctl_cmds *cs, struct env_ud *e, bool force)
 {
 	struct ctl_plan plan = {0};
@@ -248,6 +275,7 @@ static void test_big_plan_is_cut(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_create_pod_takes_claim),
+	                                   cmocka_unit_test(test_adoption_takes_claim),
 	                                   cmocka_unit_test(test_delete_bound_pod_marks),
 	                                   cmocka_unit_test(test_delete_removes_and_claims),
 	                                   cmocka_unit_test(test_fenced_delete),
