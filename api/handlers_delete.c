@@ -337,9 +337,9 @@ bool api_obj_claim_op(struct api_call *c, const json_t *pod, struct store_op *op
 	/* The identity by name, not by controller reference: a pod orphaned (--cascade=orphan)
 	 * or released by its set still holds its claim, and only its uid says so. */
 	if (!is_pod(c->rt.res) || uid == NULL ||
-	    !authz_pod_claim_key(json_string_value(json_object_get(json_object_get(pod, "metadata"),
-	                                                           "name")),
-	                         c->claim_set, sizeof c->claim_set, &ordinal) ||
+	    !authz_pod_claim_key(
+	        json_string_value(json_object_get(json_object_get(pod, "metadata"), "name")),
+	        c->claim_set, sizeof c->claim_set, &ordinal) ||
 	    store_read_begin(c->s->store, &rd) != STSD_OK)
 		return false;
 	set = c->claim_set;
@@ -631,7 +631,8 @@ static int sweep_item(void *ud, const struct store_object *so)
 	if (k == DEL_NOW && sw->err == STSD_OK) {
 		struct store_op claim, *cop;
 		if (api_obj_claim_op(sw->c, obj, &claim)) {
-			/* The set name is in the call's buffer, which the next pod reuses: keep a copy. */
+			/* The set name is in the call's buffer, which the next pod reuses: keep a
+			 * copy. */
 			json_array_append_new(sw->encoded, json_string(claim.name));
 			claim.name = json_string_value(
 			    json_array_get(sw->encoded, json_array_size(sw->encoded) - 1));
