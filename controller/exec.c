@@ -226,6 +226,9 @@ static void proposed(void *ud, int rv, const struct cons_result *res)
 	if (rv != STSD_OK || res->status != STSD_OK) {
 		p->failed = true;
 		c->st.command_failures++;
+		/* It may have carried placements the scheduler counted: look at the store again. */
+		if (p->key[0] == 's')
+			sched_cache_invalidate(c->sh.sched);
 		log_info("controller", "event=command_failed key=\"%s\" code=%s op=%zu msg=\"%s\"",
 		         p->key, stsd_errname(rv != STSD_OK ? rv : res->status),
 		         rv == STSD_OK ? res->failed_op : 0,

@@ -15,11 +15,15 @@
 #include "util.h"
 
 #define SCHED_REBUILD_MS 500
+/* A placement is remembered this long: a rebuild that does not find its pod in the store yet (its
+ * command not applied) assumes it again, and one whose command failed is forgotten after it. */
+#define SCHED_ASSUME_MS 10000
 
 struct sched_cache {
 	pthread_mutex_t mu;
 	struct ctl_sched_snapshot *snap;
-	json_t *held; /* every object the snapshot borrows: nodes, pods, assumed pods */
+	json_t *held;   /* every object the snapshot borrows: nodes, pods, assumed pods */
+	json_t *recent; /* placements of the last SCHED_ASSUME_MS: [{pod, node, at}] */
 	uint64_t built_gen, built_ms;
 	atomic_uint_fast64_t gen;
 };
@@ -41,6 +45,7 @@ void sched_cache_free(struct sched_cache *sc)
 		return;
 	ctl_sched_snapshot_destroy(sc->snap);
 	json_decref(sc->held);
+	json_decref(sc->recent);
 	pthread_mutex_destroy(&sc->mu);
 	free(sc);
 }
@@ -126,6 +131,48 @@ static int list_all(struct store_reader *rd, const char *resource, struct collec
 	return store_list(rd, &req, collect, c, &page);
 }
 
+static void pod_key(const json_t *pod, char *key, size_t len)
+{
+	const char *ns = ctl_str(pod, "metadata.namespace"), *name = ctl_str(pod, "metadata.name");
+	snprintf(key, len, "%s/%s", ns ? ns : "", name ? name : "");
+}
+
+/* Placements the rebuilt snapshot does not hold yet (proposed, not applied) are assumed again;
+ * old ones are dropped. */
+static void reassume(struct sched_cache *sc, const json_t *bound)
+{
+	json_t *seen = json_object(), *keep = json_array(), *r;
+	uint64_t now = util_now_mono_ms();
+	const json_t *p;
+	char key[520];
+	size_t i;
+
+	if (seen == NULL || keep == NULL)
+		goto out;
+	json_array_foreach(bound, i, p)
+	{
+		pod_key(p, key, sizeof key);
+		json_object_set_new(seen, key, json_true());
+	}
+	json_array_foreach(sc->recent, i, r)
+	{
+		const json_t *pod = json_object_get(r, "pod");
+		if (now - (uint64_t)ctl_int(r, "at", 0) > SCHED_ASSUME_MS)
+			continue;
+		pod_key(pod, key, sizeof key);
+		if (json_object_get(seen, key))
+			continue; /* applied: the store has it */
+		if (ctl_sched_snapshot_assume(sc->snap, pod, ctl_str(r, "node")) == STSD_OK)
+			json_array_append(sc->held, (json_t *)pod);
+		json_array_append(keep, r);
+	}
+	json_decref(sc->recent);
+	sc->recent = json_incref(keep);
+out:
+	json_decref(seen);
+	json_decref(keep);
+}
+
 static int rebuild(struct sched_cache *sc, struct store *store, uint64_t gen)
 {
 	struct collect nodes = {json_array(), false}, pods = {json_array(), true};
@@ -157,6 +204,7 @@ static int rebuild(struct sched_cache *sc, struct store *store, uint64_t gen)
 		goto out;
 	json_array_extend(sc->held, nodes.arr);
 	json_array_extend(sc->held, pods.arr);
+	reassume(sc, pods.arr);
 	sc->built_gen = gen;
 	sc->built_ms = util_now_mono_ms();
 	log_debug("controller", "event=sched_snapshot nodes=%zu pods=%zu", nn, n_pods);
@@ -196,6 +244,10 @@ int sched_cache_pick(struct sched_cache *sc, struct store *store, const json_t *
 	}
 	json_object_set_new(json_object_get(copy, "spec"), "nodeName", json_string(node));
 	json_array_append_new(sc->held, copy);
+	if (sc->recent == NULL)
+		sc->recent = json_array();
+	json_array_append_new(sc->recent, json_pack("{s:O,s:s,s:I}", "pod", copy, "node", node,
+	                                            "at", (json_int_t)util_now_mono_ms()));
 	rv = ctl_sched_snapshot_assume(sc->snap, copy, node);
 out:
 	pthread_mutex_unlock(&sc->mu);

@@ -258,7 +258,9 @@ void ctl_queue_done(struct ctl_queue *q, const char *key, bool failed, uint64_t 
 		backoff = (uint64_t)CTL_QUEUE_BASE_MS << n;
 		backoff = backoff < CTL_QUEUE_MAX_MS ? backoff : CTL_QUEUE_MAX_MS;
 		e->failures++;
-		if (delay(q, e, now_ms + backoff) != STSD_OK)
+		/* Something changed while it ran (a user's edit): that is news the retry should not
+		 * wait out, as client-go's queue re-adds a dirty key at once. */
+		if (e->dirty || delay(q, e, now_ms + backoff) != STSD_OK)
 			push_ready(q, e);
 		return;
 	}

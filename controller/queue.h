@@ -3,7 +3,7 @@
  * - a key is queued at most once; adding a key that is being worked on marks it dirty, and it is
  *   queued again when its worker is done (one sync per key at a time);
  * - a failed sync comes back after a per-key backoff (CTL_QUEUE_BASE_MS * 2^failures, at most
- *   CTL_QUEUE_MAX_MS), reset by the next success;
+ *   CTL_QUEUE_MAX_MS), reset by the next success — at once if it was added while it ran;
  * - a key may be added after a delay (a requeue for minReadySeconds); the earliest due time wins.
  * Time is passed in (monotonic ms), so the queue is a plain value that tests drive directly.
  * Threads: one (the loop thread). */

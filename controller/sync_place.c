@@ -49,15 +49,16 @@ static const json_t *class_of(struct place *p, const json_t *pvc)
 	return c;
 }
 
-/* The plan's CREATE of the PVC named name, or NULL. */
-static json_t *planned_pvc(struct ctl_plan *plan, const char *name)
+/* The plan's action writing the PVC named name (its CREATE, or an UPDATE of its owners), or
+ * -1. */
+static long planned_pvc(const struct ctl_plan *plan, const char *name)
 {
 	for (size_t i = 0; i < plan->n; i++)
-		if (plan->a[i].kind == CTL_CREATE &&
-		    strcmp(plan->a[i].resource, "persistentvolumeclaims") == 0 &&
+		if ((plan->a[i].kind == CTL_CREATE || plan->a[i].kind == CTL_UPDATE) &&
+		    plan->a[i].obj && strcmp(plan->a[i].resource, "persistentvolumeclaims") == 0 &&
 		    strcmp(plan->a[i].name, name) == 0)
-			return plan->a[i].obj;
-	return NULL;
+			return (long)i;
+	return -1;
 }
 
 static const json_t *stored_pvc(const struct snap *sn, const char *name)
@@ -94,7 +95,96 @@ static void pinned_node(struct place *p, const json_t *pod, char *node, size_t l
 	}
 }
 
-/* Bind the unbound claims of pod, now placed on node. */
+/* The PVC a volume of pod names, as this sync will write it: the plan's object, else the
+ * stored one; NULL when there is none (the pod cannot start). *idx: its plan action, or -1. */
+static const json_t *claim_of_volume(struct place *p, const char *claim, long *idx)
+{
+	*idx = planned_pvc(p->plan, claim);
+	return *idx >= 0 ? p->plan->a[*idx].obj : stored_pvc(p->sn, claim);
+}
+
+/* Whether every PVC of pod is bound or can be: kube-scheduler's VolumeBinding filter, for stsd's
+ * provisioners. A pod placed with a claim nothing can bind would wait on its node for ever. */
+static bool volumes_bindable(struct place *p, const json_t *pod, char *why, size_t len)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(ctl_obj(pod, "spec.volumes"), i, v)
+	{
+		const char *claim = ctl_str(v, "persistentVolumeClaim.claimName");
+		const json_t *pvc, *cls;
+		const char *prov;
+		long idx;
+		if (claim == NULL)
+			continue;
+		if ((pvc = claim_of_volume(p, claim, &idx)) == NULL) {
+			snprintf(why, len, "persistentvolumeclaim \"%s\" not found", claim);
+			return false;
+		}
+		if (ctl_str(pvc, "spec.volumeName"))
+			continue;
+		cls = class_of(p, pvc);
+		prov = cls ? ctl_str(cls, "provisioner") : NULL;
+		if (prov == NULL || (strcmp(prov, CTL_PROVISIONER_LOCAL) != 0 &&
+		                     strcmp(prov, CTL_PROVISIONER_SHARED) != 0)) {
+			snprintf(
+			    why, len,
+			    "0/1 nodes are available: pod has unbound PersistentVolumeClaim \"%s\" "
+			    "that no StorageClass of stsd provisions.",
+			    claim);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Move every PV the plan creates right after the action writing its claim, so that a claim and
+ * its volume are never cut into two commands (only pod groups start new ones). */
+static int keep_volumes_with_claims(struct ctl_plan *plan)
+{
+	struct ctl_action *out, *src = plan->a;
+	bool *moved;
+	size_t k = 0;
+
+	if (plan->n == 0)
+		return STSD_OK;
+	out = calloc(plan->n + 1, sizeof *out);
+	moved = calloc(plan->n + 1, sizeof *moved);
+	if (out == NULL || moved == NULL) {
+		free(out);
+		free(moved);
+		return STSD_NOMEM;
+	}
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct ctl_action *a = &plan->a[i];
+		if (a->kind == CTL_CREATE && strcmp(a->resource, "persistentvolumes") == 0 &&
+		    planned_pvc(plan, ctl_str(a->obj, "spec.claimRef.name")
+		                          ? ctl_str(a->obj, "spec.claimRef.name")
+		                          : "") >= 0)
+			continue; /* placed with its claim below */
+		out[k++] = *a;
+		if (strcmp(a->resource, "persistentvolumeclaims") != 0 || a->obj == NULL)
+			continue;
+		for (size_t j = 0; j < plan->n; j++) {
+			const struct ctl_action *v = &plan->a[j];
+			const char *ref = ctl_str(v->obj, "spec.claimRef.name");
+			if (!moved[j] && v->kind == CTL_CREATE &&
+			    strcmp(v->resource, "persistentvolumes") == 0 && ref &&
+			    strcmp(ref, a->name) == 0) {
+				out[k++] = *v;
+				moved[j] = true;
+			}
+		}
+	}
+	memcpy(src, out, k * sizeof *out);
+	plan->n = k;
+	free(out);
+	free(moved);
+	return STSD_OK;
+}
+
+/* Bind the unbound claims of pod, now placed on node (volumes_bindable said they can be). */
 static void bind_volumes(struct place *p, const json_t *pod, const char *node)
 {
 	const json_t *v;
@@ -103,30 +193,34 @@ static void bind_volumes(struct place *p, const json_t *pod, const char *node)
 	json_array_foreach(ctl_obj(pod, "spec.volumes"), i, v)
 	{
 		const char *claim = ctl_str(v, "persistentVolumeClaim.claimName");
-		json_t *planned = claim ? planned_pvc(p->plan, claim) : NULL;
-		const json_t *stored = claim && !planned ? stored_pvc(p->sn, claim) : NULL;
-		const json_t *cls;
-		if (planned && !ctl_str(planned, "spec.volumeName") &&
-		    (cls = class_of(p, planned)) != NULL) {
-			char uid[37];
-			int err = 0;
-			json_t *pv;
-			if (!ctl_str(planned, "metadata.uid")) {
-				cmd_uuid(uid);
-				json_object_set_new(json_object_get(planned, "metadata"), "uid",
-				                    json_string(uid));
-			}
-			if ((pv = ctl_volume_new_pv(planned, cls, node, p->now, &err)) == NULL)
-				continue;
-			if (ctl_volume_mark_bound(planned, pv, cls, node) == STSD_OK)
-				ctl_plan_add(p->plan, CTL_CREATE, "persistentvolumes", "",
-				             ctl_str(pv, "metadata.name"), json_incref(pv));
-			json_decref(pv);
-		} else if (stored && !ctl_str(stored, "spec.volumeName") &&
-		           !ctl_plan_touches(p->plan, "persistentvolumeclaims", p->sn->ns, claim) &&
-		           (cls = class_of(p, stored)) != NULL) {
-			ctl_volume_bind(stored, cls, node, p->now, p->plan);
+		long idx;
+		const json_t *pvc = claim ? claim_of_volume(p, claim, &idx) : NULL, *cls;
+		json_t *planned, *pv;
+		char uid[37];
+		int err = 0;
+		if (pvc == NULL || ctl_str(pvc, "spec.volumeName") ||
+		    (cls = class_of(p, pvc)) == NULL)
+			continue;
+		if (idx <
+		    0) { /* stored, and not written by the plan: bind it with its own update */
+			ctl_volume_bind(pvc, cls, node, p->now, p->plan);
+			continue;
 		}
+		planned = p->plan->a[idx].obj;
+		if (!ctl_str(planned, "metadata.uid")) {
+			cmd_uuid(uid);
+			json_object_set_new(json_object_get(planned, "metadata"), "uid",
+			                    json_string(uid));
+		}
+		if ((pv = ctl_volume_new_pv(planned, cls, node, p->now, &err)) == NULL) {
+			log_warn("controller", "event=volume_failed pvc=%s code=%s", claim,
+			         stsd_errname(err));
+			continue;
+		}
+		if (ctl_volume_mark_bound(planned, pv, cls, node) == STSD_OK)
+			ctl_plan_add(p->plan, CTL_CREATE, "persistentvolumes", "",
+			             ctl_str(pv, "metadata.name"), json_incref(pv));
+		json_decref(pv);
 	}
 }
 
@@ -166,8 +260,10 @@ static int place_pod(struct place *p, json_t *pod, bool planned)
 	int rv;
 
 	pinned_node(p, pod, pin, sizeof pin);
-	rv = sched_cache_pick(p->sh->sched, p->sh->store, pod, *pin ? pin : NULL, node, sizeof node,
-	                      why, sizeof why);
+	rv = volumes_bindable(p, pod, why, sizeof why)
+	         ? sched_cache_pick(p->sh->sched, p->sh->store, pod, *pin ? pin : NULL, node,
+	                            sizeof node, why, sizeof why)
+	         : STSD_NOTFOUND;
 	if (rv == STSD_OK) {
 		json_object_set_new(json_object_get(pod, "spec"), "nodeName", json_string(node));
 		bind_volumes(p, pod, node);
@@ -226,6 +322,8 @@ int sync_place(const struct ctl_shared *sh, struct snap *sn, struct ctl_plan *pl
 	}
 	store_read_end(p.rd);
 	json_decref(p.classes);
+	if (rv == STSD_OK && !plan->oom)
+		rv = keep_volumes_with_claims(plan);
 	return rv != STSD_OK ? rv : plan->oom ? STSD_NOMEM : STSD_OK;
 }
 

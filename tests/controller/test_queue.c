@@ -79,6 +79,13 @@ static void test_backoff(void **state)
 		ctl_queue_done(q, "k", true, now);
 	}
 	assert_int_equal(ctl_queue_tick(q, now), CTL_QUEUE_MAX_MS);
+	/* A failure of a sync that was added to meanwhile comes back at once. */
+	ctl_queue_add(q, "d");
+	assert_string_equal(ctl_queue_pop(q), "d");
+	ctl_queue_add(q, "d");
+	ctl_queue_done(q, "d", true, now);
+	assert_int_equal(ctl_queue_failures(q, "d"), 1);
+	assert_string_equal(ctl_queue_pop(q), "d");
 	ctl_queue_free(q);
 }
 
