@@ -400,8 +400,14 @@ static void go(struct watch *w, const struct watch_params *p)
  * selector-filtered resume replays the change log: like a list, that may take long enough to
  * stop Raft's heartbeats on the loop. It runs on the thread pool into a buffer; the loop then
  * writes the buffer, takes the watch into notify and catches it up. */
+/* Starts running on the thread pool at once. A filtered watch's start replays the change log,
+ * and fifty agents resuming together after a failover would take every pool thread — and with
+ * them Raft's disk writes, which run there too (commits stalled for seconds). */
+#define WATCH_MAX_STARTS 2
+
 struct start_job {
 	uv_work_t work;
+	struct start_job *next; /* waiting for a running slot */
 	struct watch *w;
 	struct store *store;
 	struct watch_params p;
@@ -417,16 +423,37 @@ static void start_work(uv_work_t *work)
 	j->f = begin_view(j->w, j->store, &j->p, &j->compacted);
 }
 
+static void start_done(uv_work_t *work, int status);
+
+/* Run waiting starts while slots are free. A start whose client left meanwhile ends at once. */
+static void launch_waiting(struct api_watchers *ws)
+{
+	while (ws->waiting && ws->running < WATCH_MAX_STARTS) {
+		struct start_job *j = ws->waiting;
+		if ((ws->waiting = j->next) == NULL)
+			ws->waiting_tail = NULL;
+		ws->running++;
+		if (j->w->req == NULL ||
+		    uv_queue_work(ws->s->loop, &j->work, start_work, start_done) != 0) {
+			j->f = j->w->req == NULL ? WATCH_GONE : WATCH_ERROR;
+			start_done(&j->work, 0); /* re-enters: the loop goes on with the next */
+			return;
+		}
+	}
+}
+
 static void start_done(uv_work_t *work, int status)
 {
 	struct start_job *j = work->data;
 	struct watch *w = j->w;
-	struct api_server *s = w->ws->s;
+	struct api_watchers *ws = w->ws;
+	struct api_server *s = ws->s;
 	enum watch_failure f = status ? WATCH_GONE : j->f;
 
 	w->starting = false;
 	w->capture = NULL;
-	w->ws->starting--;
+	ws->starting--;
+	ws->running--;
 	if (w->req == NULL || s->stopping) {
 		if (w->req)
 			api_stream_end(w->req);
@@ -443,7 +470,9 @@ static void start_done(uv_work_t *work, int status)
 	}
 	api_buf_free(&j->events);
 	free(j);
-	if (s->stopping && s->watchers && s->watchers->head == NULL) {
+	launch_waiting(ws);
+	if (s->stopping && s->watchers && s->watchers->head == NULL &&
+	    s->watchers->waiting == NULL) {
 		free(s->watchers);
 		s->watchers = NULL;
 	}
@@ -472,14 +501,15 @@ static void begin(struct watch *w, const struct watch_params *p)
 		j->work.data = j;
 		w->starting = true;
 		w->capture = &j->events;
-		if (uv_queue_work(s->loop, &j->work, start_work, start_done) == 0) {
-			s->reads++;
-			w->ws->starting++;
-			return;
-		}
-		w->starting = false;
-		w->capture = NULL;
-		free(j);
+		s->reads++;
+		w->ws->starting++;
+		if (w->ws->waiting_tail)
+			w->ws->waiting_tail->next = j;
+		else
+			w->ws->waiting = j;
+		w->ws->waiting_tail = j;
+		launch_waiting(w->ws);
+		return;
 	}
 	if ((f = begin_view(w, s->store, p, &compacted)) != WATCH_OK)
 		fail(w, f, compacted);

@@ -53,12 +53,15 @@ struct watch {
 	struct watch *prev, *next;
 };
 
+struct start_job;
 struct api_watchers {
 	struct api_server *s;
 	struct watch *head;
-	size_t count;         /* watches, started or starting */
-	size_t starting;      /* of those, starting on the thread pool */
-	uint64_t slow_closed; /* watches ended for a slow client */
+	size_t count;    /* watches, started or starting */
+	size_t starting; /* of those, starting on the thread pool (or waiting to) */
+	size_t running;  /* starts running on the thread pool: at most WATCH_MAX_STARTS */
+	struct start_job *waiting, *waiting_tail; /* starts waiting for one of those */
+	uint64_t slow_closed;                     /* watches ended for a slow client */
 	unsigned bookmark_every_ms;
 };
 
