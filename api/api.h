@@ -37,6 +37,10 @@ struct api_options {
 	const char *client_ca_file; /* NULL: client certificates are not asked for */
 	const char *token_file;     /* kube-apiserver --token-auth-file format; NULL: no tokens */
 	bool insecure_http;
+	/* More of /metrics from the parts beside the API (the controller): Prometheus text,
+	 * malloc'd (the API frees it), or NULL. Called on the loop thread. */
+	char *(*extra_metrics)(void *ud);
+	void *extra_metrics_ud;
 };
 
 /* Listen and serve. On success *out owns the server until api_stop's callback. Returns STSD_INVALID

@@ -152,6 +152,8 @@ struct api_server {
 	char **join;
 	unsigned n_join, join_next;
 	unsigned forward_timeout_ms;
+	char *(*extra_metrics)(void *ud); /* api_options */
+	void *extra_metrics_ud;
 	struct api_stats stats;
 	struct api_call *calls; /* in flight: barrier, proposal or forward */
 	uv_timer_t tick;        /* member record, join, default namespaces */

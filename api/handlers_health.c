@@ -94,6 +94,12 @@ static void metrics(struct api_server *s, struct api_req *r)
 	       "Log entries those commands went out in (group commit).", st.entries);
 	latency_histogram(&t, &l);
 	http_metrics(&t, s);
+	if (s->extra_metrics) {
+		char *more = s->extra_metrics(s->extra_metrics_ud);
+		if (more)
+			api_buf_add(&t, more, strlen(more));
+		free(more);
+	}
 	if (t.oom) {
 		api_buf_free(&t);
 		api_fail_code(r, STSD_NOMEM, "metrics");

@@ -48,6 +48,8 @@ static void free_server(struct api_server *s)
 
 static int copy_options(struct api_server *s, const struct api_options *o)
 {
+	s->extra_metrics = o->extra_metrics;
+	s->extra_metrics_ud = o->extra_metrics_ud;
 	s->api_address = strdup(o->address ? o->address : "");
 	s->raft_address = strdup(o->raft_address ? o->raft_address : "");
 	s->join = o->n_join ? calloc(o->n_join, sizeof *s->join) : NULL;

@@ -58,6 +58,44 @@ static void on_applied(void *ud, uint64_t revision)
 		ctl_controller_applied(r->ctl, revision);
 }
 
+/* The controller's figures for /metrics (Prometheus text). */
+static char *controller_metrics(void *ud)
+{
+	struct replica *r = ud;
+	struct ctl_stats st;
+	char *text = NULL;
+
+	if (r->ctl == NULL)
+		return NULL;
+	ctl_controller_stats(r->ctl, &st);
+	if (asprintf(
+	        &text,
+	        "# HELP stsd_controller_leading 1 while this replica's controller runs.\n"
+	        "# TYPE stsd_controller_leading gauge\nstsd_controller_leading %d\n"
+	        "# HELP stsd_controller_syncs_total Keys synced (sets, nodes, collections).\n"
+	        "# TYPE stsd_controller_syncs_total counter\nstsd_controller_syncs_total %llu\n"
+	        "# HELP stsd_controller_commands_total Commands the controller proposed.\n"
+	        "# TYPE stsd_controller_commands_total counter\n"
+	        "stsd_controller_commands_total %llu\n"
+	        "# HELP stsd_controller_command_failures_total Commands that failed their "
+	        "preconditions or did not commit.\n"
+	        "# TYPE stsd_controller_command_failures_total counter\n"
+	        "stsd_controller_command_failures_total %llu\n"
+	        "# HELP stsd_controller_queue Keys ready, being synced, and waiting for a delay.\n"
+	        "# TYPE stsd_controller_queue gauge\nstsd_controller_queue{state=\"ready\"} %zu\n"
+	        "stsd_controller_queue{state=\"running\"} %zu\n"
+	        "stsd_controller_queue{state=\"delayed\"} %zu\n"
+	        "# HELP stsd_controller_first_action_ms From gaining leadership to the "
+	        "controller's first proposal (-1: none yet).\n"
+	        "# TYPE stsd_controller_first_action_ms gauge\n"
+	        "stsd_controller_first_action_ms %lld\n",
+	        st.leading ? 1 : 0, (unsigned long long)st.syncs, (unsigned long long)st.commands,
+	        (unsigned long long)st.command_failures, st.queued, st.running, st.delayed,
+	        (long long)st.first_action_ms) < 0)
+		return NULL;
+	return text;
+}
+
 static void signal_closed(uv_handle_t *h)
 {
 	(void)h;
@@ -203,7 +241,9 @@ static int start(struct replica *r)
 	                         .tls_key_file = o->tls_key_file,
 	                         .client_ca_file = *o->client_ca_file ? o->client_ca_file : NULL,
 	                         .token_file = *o->token_file ? o->token_file : NULL,
-	                         .insecure_http = o->insecure_http};
+	                         .insecure_http = o->insecure_http,
+	                         .extra_metrics = controller_metrics,
+	                         .extra_metrics_ud = r};
 	int rv;
 
 	if (make_dirs(o, store_dir, raft_dir, sizeof store_dir) != STSD_OK)

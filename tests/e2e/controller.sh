@@ -269,6 +269,23 @@ s_cidrs() {
 	[ "$(sort -u <<<"$cidrs" | wc -l)" -eq "$n" ] || fail "pod CIDRs not unique: $(echo $cidrs)"
 }
 
+# The controller's figures on /metrics: exactly one replica's controller leads, and it has synced.
+s_metrics() {
+	local leading=0 addr m
+	for addr in $(jq -r '.replicas[].apiAddress' "$dir/cluster.json"); do
+		m=$(acurl -sf "https://$addr/metrics") || fail "no /metrics from $addr"
+		grep -q '^stsd_controller_syncs_total ' <<<"$m" || fail "no controller metrics on $addr"
+		if grep -q '^stsd_controller_leading 1$' <<<"$m"; then
+			leading=$((leading + 1))
+			[ "$(awk '/^stsd_controller_syncs_total /{print $2}' <<<"$m")" -gt 0 ] ||
+				fail "the leading controller on $addr has synced nothing"
+			[ "$(awk '/^stsd_controller_commands_total /{print $2}' <<<"$m")" -gt 0 ] ||
+				fail "the leading controller on $addr has proposed nothing"
+		fi
+	done
+	[ "$leading" -eq 1 ] || fail "$leading replicas say their controller leads"
+}
+
 # 3. Scale-down: highest ordinal first, one at a time under OrderedReady.
 s_scale_down() {
 	sts_json web 4 | apply_json
@@ -683,6 +700,7 @@ scenario() {
 }
 
 scenario cidrs s_cidrs
+scenario metrics s_metrics
 scenario ordered s_ordered
 scenario parallel s_parallel
 scenario scale-down s_scale_down
