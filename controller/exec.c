@@ -83,13 +83,11 @@ static void maybe_done(struct ctl_controller *c);
 
 void work_more(struct work *w, const char *fmt, ...)
 {
-	char k[KEY_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(k, sizeof k, fmt, ap);
+	strlist_addv(&w->more, &w->n_more, &w->cap_more, fmt, ap);
 	va_end(ap);
-	strlist_add(&w->more, &w->n_more, &w->cap_more, k);
 }
 
 void work_release(struct work *w)

@@ -291,16 +291,12 @@ static int claim_on_removal(struct ctl_cmds *cs, const struct ctl_action *a, con
 	return cs->oom ? STSD_NOMEM : STSD_OK;
 }
 
-/* A fenced node's pod: the object goes at once and its claim is released with it. */
-static int delete_fenced(struct ctl_cmds *cs, const struct ctl_action *a)
+/* The claim (ns, claim_set, claim_ordinal) released, held by claim_uid when given. */
+static int release_claim(struct ctl_cmds *cs, const struct ctl_action *a)
 {
-	struct store_op *op;
-	int rv;
+	struct store_op *op = cmd_op(cs);
 
-	cmd_reserve(cs, 2, 256);
-	if ((rv = put_object(cs, STORE_OP_DELETE, a, NULL)) != STSD_OK || !a->claim)
-		return rv;
-	if ((op = cmd_op(cs)) == NULL)
+	if (op == NULL)
 		return STSD_NOMEM;
 	op->type = STORE_OP_CLAIM_RELEASE;
 	op->ns = cmd_str(cs, a->ns);
@@ -308,6 +304,17 @@ static int delete_fenced(struct ctl_cmds *cs, const struct ctl_action *a)
 	op->ordinal = a->claim_ordinal;
 	op->expect_pod_uid = *a->claim_uid ? cmd_str(cs, a->claim_uid) : NULL;
 	return cs->oom ? STSD_NOMEM : STSD_OK;
+}
+
+/* A fenced node's pod: the object goes at once and its claim is released with it. */
+static int delete_fenced(struct ctl_cmds *cs, const struct ctl_action *a)
+{
+	int rv;
+
+	cmd_reserve(cs, 2, 256);
+	if ((rv = put_object(cs, STORE_OP_DELETE, a, NULL)) != STSD_OK || !a->claim)
+		return rv;
+	return release_claim(cs, a);
 }
 
 /* A pod deleted as the API deletes it: a bound pod that may still run is only marked
@@ -393,20 +400,6 @@ static int put_event(struct ctl_cmds *cs, const struct ctl_action *a, const stru
 	rv = put_object(cs, STORE_OP_CREATE, &ea, ev);
 	json_decref(ev);
 	return rv;
-}
-
-static int release_claim(struct ctl_cmds *cs, const struct ctl_action *a)
-{
-	struct store_op *op = cmd_op(cs);
-
-	if (op == NULL)
-		return STSD_NOMEM;
-	op->type = STORE_OP_CLAIM_RELEASE;
-	op->ns = cmd_str(cs, a->ns);
-	op->name = cmd_str(cs, a->claim_set);
-	op->ordinal = a->claim_ordinal;
-	op->expect_pod_uid = *a->claim_uid ? cmd_str(cs, a->claim_uid) : NULL;
-	return cs->oom ? STSD_NOMEM : STSD_OK;
 }
 
 static int one_action(struct ctl_cmds *cs, const struct ctl_action *a, const struct cmd_env *env)

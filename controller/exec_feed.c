@@ -36,16 +36,22 @@ int strlist_add(char ***list, size_t *n, size_t *cap, const char *s)
 	return STSD_OK;
 }
 
+int strlist_addv(char ***list, size_t *n, size_t *cap, const char *fmt, va_list ap)
+{
+	char k[KEY_MAX];
+
+	vsnprintf(k, sizeof k, fmt, ap);
+	return strlist_add(list, n, cap, k);
+}
+
 static void key(struct feed *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void key(struct feed *f, const char *fmt, ...)
 {
-	char k[KEY_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(k, sizeof k, fmt, ap);
+	strlist_addv(&f->keys, &f->n_keys, &f->cap_keys, fmt, ap);
 	va_end(ap);
-	strlist_add(&f->keys, &f->n_keys, &f->cap_keys, k);
 }
 
 const json_t *ctl_controller_ref(const json_t *obj)

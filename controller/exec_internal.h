@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -157,8 +158,10 @@ void feed_release(struct feed *f);
  * claim, as the API's api_obj_claim_op finds it). */
 bool ctl_pod_claim_key(const char *name, char *set, size_t len, uint32_t *ordinal);
 
-/* Shared string-list helper. */
+/* Shared string-list helpers (a copy of s, or of the formatted key, is appended). */
 int strlist_add(char ***list, size_t *n, size_t *cap, const char *s);
+int strlist_addv(char ***list, size_t *n, size_t *cap, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* ---- Small JSON helpers of the executor --------------------------------------------------- */
 
