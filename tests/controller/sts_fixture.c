@@ -457,3 +457,39 @@ bool owned_by(const json_t *obj, const char *uid)
 	}
 	return false;
 }
+
+/* ---- Allocation failures --------------------------------------------------------------------- */
+
+static long alloc_budget = -1; /* jansson allocations left before they fail; -1: no limit */
+
+static void *failing_malloc(size_t n)
+{
+	if (alloc_budget == 0)
+		return NULL;
+	if (alloc_budget > 0)
+		alloc_budget--;
+	return malloc(n);
+}
+
+long fx_alloc_sweep(const struct fx_sweep *sw, const void *arg, size_t want)
+{
+	int rc = STSD_NOMEM;
+	long k;
+
+	for (k = 0; k < 100000 && rc != STSD_OK; k++) {
+		void *fixture = sw->make(arg);
+		size_t n = 0;
+		json_set_alloc_funcs(failing_malloc, free);
+		alloc_budget = k;
+		rc = sw->plan(fixture, &n);
+		alloc_budget = -1;
+		json_set_alloc_funcs(malloc, free);
+		sw->drop(fixture);
+		if (rc == STSD_OK)
+			assert_int_equal(n, want);
+		else
+			assert_int_equal(rc, STSD_NOMEM);
+	}
+	assert_int_equal(rc, STSD_OK);
+	return k - 1;
+}

@@ -71,4 +71,15 @@ struct fx *rolled(int replicas, const char *policy);
 void with_claims(struct fx *f, const char *when_deleted, const char *when_scaled);
 bool owned_by(const json_t *obj, const char *uid);
 
+/* For k = 0, 1, ...: a fixture from make(arg), then plan(fixture, &n) with jansson's allocations
+ * failing after k successes, then drop(fixture) — until plan returns 0. Every earlier run must
+ * return STSD_NOMEM (ASan sees any crash or leak), the one that succeeds must plan want actions
+ * (n). Returns that k. */
+struct fx_sweep {
+	void *(*make)(const void *arg);
+	int (*plan)(void *fixture, size_t *n);
+	void (*drop)(void *fixture);
+};
+long fx_alloc_sweep(const struct fx_sweep *sw, const void *arg, size_t want);
+
 #endif

@@ -541,17 +541,6 @@ static void test_odd_dependents(void **state)
 
 /* ---- Allocation failures --------------------------------------------------------------------- */
 
-static long alloc_budget = -1; /* jansson allocations left before they fail; -1: no limit */
-
-static void *failing_malloc(size_t n)
-{
-	if (alloc_budget == 0)
-		return NULL;
-	if (alloc_budget > 0)
-		alloc_budget--;
-	return malloc(n);
-}
-
 /* Owner with finalizers (NULL: gone) and dependents to delete and to update. */
 static struct gfx *busy_owner(const char *finalizers)
 {
@@ -566,6 +555,25 @@ static struct gfx *busy_owner(const char *finalizers)
 	return f;
 }
 
+static void *busy_make(const void *finalizers)
+{
+	return busy_owner(finalizers);
+}
+
+static int busy_plan(void *fixture, size_t *n)
+{
+	struct gfx *f = fixture;
+	int rc = gplan_rc(f);
+
+	*n = f->plan.n;
+	return rc;
+}
+
+static void busy_drop(void *fixture)
+{
+	gfx_free(fixture);
+}
+
 /* Every jansson allocation failing in turn, in the three modes: STSD_NOMEM, never a crash or a
  * leak (ASan); the whole plan once the budget suffices. */
 static void test_alloc_failures(void **state)
@@ -577,28 +585,14 @@ static void test_alloc_failures(void **state)
 	for (size_t m = 0; m < 3; m++) {
 		struct gfx *f = busy_owner(modes[m]);
 		size_t want;
-		long k;
-		int rc = STSD_NOMEM;
 
 		gplan(f);
 		want = f->plan.n;
 		assert_true(want >= 2);
 		gfx_free(f);
-		for (k = 0; k < 100000 && rc != STSD_OK; k++) {
-			f = busy_owner(modes[m]);
-			json_set_alloc_funcs(failing_malloc, free);
-			alloc_budget = k;
-			rc = gplan_rc(f);
-			alloc_budget = -1;
-			json_set_alloc_funcs(malloc, free);
-			if (rc == STSD_OK)
-				assert_int_equal(f->plan.n, want);
-			else
-				assert_int_equal(rc, STSD_NOMEM);
-			gfx_free(f);
-		}
-		assert_int_equal(rc, STSD_OK);
-		assert_true(k > 3); /* the sweep did fail allocations */
+		/* the sweep did fail allocations */
+		assert_true(fx_alloc_sweep(&(struct fx_sweep){busy_make, busy_plan, busy_drop},
+		                           modes[m], want) > 3);
 	}
 }
 
