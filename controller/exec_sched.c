@@ -4,6 +4,7 @@
  * that churn does not rebuild it per pick. A pick between the change and the rebuild may see a
  * node as it was; the pod then waits on a node that cannot run it until the node lifecycle
  * replaces it, which is what happens anyway when a node dies right after a placement. */
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,9 @@ out:
 	free(pp);
 	json_decref(nodes.arr);
 	json_decref(pods.arr);
+	/* The old snapshot and the parsed lists were many small allocations: give the memory back
+	 * (a new leader's RssAnon otherwise kept the high-water mark of every rebuild). */
+	malloc_trim(0);
 	return rv;
 }
 
