@@ -51,12 +51,9 @@ void cmd_reserve(struct ctl_cmds *cs, size_t n_ops, size_t bytes)
 		new_cmd(cs);
 }
 
-struct store_op *cmd_op(struct ctl_cmds *cs)
+/* A new zeroed op at the end of command c of cs. */
+static struct store_op *op_in(struct ctl_cmds *cs, struct ctl_cmd *c)
 {
-	struct ctl_cmd *c = last(cs);
-
-	if (c == NULL && (!new_cmd(cs) || (c = last(cs)) == NULL))
-		return NULL;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 8;
 		struct store_op *ops = realloc(c->ops, cap * sizeof *ops);
@@ -69,6 +66,15 @@ struct store_op *cmd_op(struct ctl_cmds *cs)
 	}
 	memset(&c->ops[c->n], 0, sizeof c->ops[0]);
 	return &c->ops[c->n++];
+}
+
+struct store_op *cmd_op(struct ctl_cmds *cs)
+{
+	struct ctl_cmd *c = last(cs);
+
+	if (c == NULL && (!new_cmd(cs) || (c = last(cs)) == NULL))
+		return NULL;
+	return op_in(cs, c);
 }
 
 static const char *own(struct ctl_cmds *cs, char *s)
@@ -121,26 +127,20 @@ void cmd_free(struct ctl_cmds *cs)
 int cmd_assert_all(struct ctl_cmds *cs, const char *resource, const char *ns, const char *name,
                    uint64_t rv)
 {
-	size_t n = cs->n;
+	/* The strings live in the last command; every command of cs is freed together, and
+	 * consensus copies a command's ops when it is proposed. */
+	const char *r = cmd_str(cs, resource), *n = cmd_str(cs, ns), *nm = cmd_str(cs, name);
 
-	for (size_t i = 0; i < n; i++) {
-		struct ctl_cmd *c = &cs->c[i];
-		struct store_op *op;
-		/* cmd_op and cmd_str work on the last command: make c the last one meanwhile. */
-		struct ctl_cmd keep = cs->c[n - 1];
-		cs->c[n - 1] = *c;
-		cs->n = n;
-		if ((op = cmd_op(cs)) != NULL) {
-			op->type = STORE_OP_ASSERT;
-			op->resource = cmd_str(cs, resource);
-			op->ns = cmd_str(cs, ns);
-			op->name = cmd_str(cs, name);
-			op->expect_rv = rv;
-			op->expect_absent = rv == 0;
-		}
-		*c = cs->c[n - 1];
-		if (i != n - 1)
-			cs->c[n - 1] = keep;
+	for (size_t i = 0; i < cs->n && !cs->oom; i++) {
+		struct store_op *op = op_in(cs, &cs->c[i]);
+		if (op == NULL)
+			break;
+		*op = (struct store_op){.type = STORE_OP_ASSERT,
+		                        .resource = r,
+		                        .ns = n,
+		                        .name = nm,
+		                        .expect_rv = rv,
+		                        .expect_absent = rv == 0};
 	}
 	return cs->oom ? STSD_NOMEM : STSD_OK;
 }

@@ -57,25 +57,20 @@ static bool controlled_by(const json_t *obj, const char *uid)
 	return u && strcmp(u, uid) == 0;
 }
 
-static bool ordinal_of(const char *set, const char *pod, int64_t *ord)
-{
-	size_t n = strlen(set);
-	const char *p = pod + n + 1;
-	int64_t v = 0;
-
-	if (strncmp(pod, set, n) != 0 || pod[n] != '-' || *p == '\0')
-		return false;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9' || v > INT32_MAX)
-			return false;
-		v = v * 10 + (*p - '0');
-	}
-	*ord = v;
-	return v <= INT32_MAX;
-}
-
 /* ClaimPods: adopt an orphan whose name and labels make it the set's; release a pod the set
  * controls whose labels no longer match. Adopted pods join the next sync. */
+/* Whether pod is named <set>-<ordinal> for sn's set (the ordinal then in *ord). */
+static bool is_ours(const struct snap *sn, const char *pod, int64_t *ord)
+{
+	char set[254];
+	uint32_t o;
+
+	if (!ctl_pod_claim_key(pod, set, sizeof set, &o) || strcmp(set, sn->name) != 0)
+		return false;
+	*ord = o;
+	return true;
+}
+
 /* The holder of ordinal's claim in the snapshot: 0 none, 1 held or releasing (*uid its pod). */
 static int claim_holder(const struct snap *sn, int64_t ordinal, const char **uid)
 {
@@ -138,7 +133,7 @@ static size_t claim_pods(struct snap *sn, json_t *candidates, struct ctl_plan *p
 				changed++;
 			}
 		} else if (ctl_controller_ref(pod) == NULL && matches && !sn->terminating &&
-		           ordinal_of(sn->name, ctl_str(pod, "metadata.name"), &ord) &&
+		           is_ours(sn, ctl_str(pod, "metadata.name"), &ord) &&
 		           !ctl_str(pod, "metadata.deletionTimestamp")) {
 			changed += adopt_pod(sn, pod, ord, plan);
 		}

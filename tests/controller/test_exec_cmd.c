@@ -264,6 +264,17 @@ static void test_big_plan_is_cut(void **state)
 		total += cs.c[c].n;
 	}
 	assert_int_equal(total, 6002);
+	/* A precondition every command carries (a node sync's lease), and absence for rv 0. */
+	assert_int_equal(cmd_assert_all(&cs, "leases", "kube-node-lease", "n1", 9), STSD_OK);
+	for (size_t c = 0; c < cs.n; c++) {
+		const struct store_op *op = &cs.c[c].ops[cs.c[c].n - 1];
+		assert_int_equal(op->type, STORE_OP_ASSERT);
+		assert_string_equal(op->name, "n1");
+		assert_int_equal(op->expect_rv, 9);
+		assert_false(op->expect_absent);
+	}
+	assert_int_equal(cmd_assert_all(&cs, "leases", "kube-node-lease", "n1", 0), STSD_OK);
+	assert_true(cs.c[0].ops[cs.c[0].n - 1].expect_absent);
 	cmd_free(&cs);
 	ctl_plan_free(&plan);
 	/* A plan an allocation failure left incomplete is never turned into commands. */
